@@ -1,0 +1,85 @@
+"""Personas and factories shared by every app's tests (architecture rule 10)."""
+
+import pytest
+from django.test import Client
+
+from anchang.accounts.models import Role, User
+from anchang.core.testing import factories
+from anchang.inventory.models import Project
+
+
+@pytest.fixture
+def project(db: None) -> Project:
+    return factories.project_with_units(buildings=2, floors=3, units_per_floor=2)
+
+
+@pytest.fixture
+def other_project(db: None) -> Project:
+    return factories.project_with_units(buildings=1, floors=2, units_per_floor=2, name="别处项目")
+
+
+def _persona(project: Project, role: str, username: str, **extra: object) -> User:
+    return factories.user_in(project, role=role, username=username, **extra)
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return factories.UserFactory(username="admin_p", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def manager(project: Project) -> User:
+    return _persona(project, Role.MANAGER, "manager_p")
+
+
+@pytest.fixture
+def frontdesk(project: Project) -> User:
+    return _persona(project, Role.FRONTDESK, "frontdesk_p")
+
+
+@pytest.fixture
+def consultant(project: Project) -> User:
+    return _persona(project, Role.CONSULTANT, "consultant_p")
+
+
+@pytest.fixture
+def other_consultant(project: Project) -> User:
+    return _persona(project, Role.CONSULTANT, "consultant_q")
+
+
+@pytest.fixture
+def agent(project: Project) -> User:
+    return _persona(project, Role.AGENT, "agent_p")
+
+
+@pytest.fixture
+def attendant(project: Project) -> User:
+    return _persona(project, Role.ATTENDANT, "attendant_p")
+
+
+@pytest.fixture
+def service(project: Project) -> User:
+    return _persona(project, Role.SERVICE, "service_p")
+
+
+@pytest.fixture
+def client_for(client: Client):  # type: ignore[no-untyped-def]
+    """`client_for(user)` → the test client logged in as that user."""
+
+    def login(user: User) -> Client:
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_token_for(db: None):  # type: ignore[no-untyped-def]
+    """`api_token_for(user)` → headers with a fresh bearer token for that user."""
+    from anchang.accounts.models import ApiToken
+
+    def issue(user: User) -> dict[str, str]:
+        _, raw = ApiToken.issue(user)
+        return {"Authorization": f"Bearer {raw}"}
+
+    return issue

@@ -1,0 +1,121 @@
+"""factory-boy factories. They live in the package (not under tests/) so benchmarks can use them."""
+
+from decimal import Decimal
+from itertools import count
+
+import factory
+
+from anchang.accounts.models import Company, CompanyKind, ProjectMembership, Role, Team, User
+from anchang.inventory.models import Building, Orientation, Project, ProjectSettings, Unit
+
+_seq = count(1)
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"测试地产{n}")
+    kind = CompanyKind.DEVELOPER
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"销售{n}组")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    name = factory.Sequence(lambda n: f"张{'伟芳娜敏静丽强磊军洋'[n % 10]}")
+    role = Role.CONSULTANT
+    password = factory.PostGenerationMethodCall("set_password", "test-pass-123")
+
+    @factory.post_generation
+    def persist_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
+        if create:
+            obj.save()
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"测试花园{n}期")
+    code = factory.Sequence(lambda n: f"test-{n}")
+    city = "杭州"
+
+    @factory.post_generation
+    def with_settings(obj: Project, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
+        if create:
+            ProjectSettings.objects.get_or_create(project=obj)
+
+
+class BuildingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Building
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"{n}栋")
+    floors = 3
+    units_per_floor = 2
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    building = factory.SubFactory(BuildingFactory)
+    project = factory.SelfAttribute("building.project")
+    floor = 1
+    position = factory.Sequence(lambda n: n + 1)
+    number = factory.LazyAttribute(lambda u: f"{u.floor}{u.position:02d}")
+    bedrooms = 3
+    halls = 2
+    bathrooms = 2
+    gross_area = Decimal("98.50")
+    usable_area = Decimal("80.10")
+    orientation = Orientation.NORTH_SOUTH
+    list_price_total = Decimal("2850000.00")
+
+
+def project_with_units(*, buildings: int, floors: int, units_per_floor: int, name: str | None = None) -> Project:
+    """A project with a full grid of units; prices and layouts vary with floor and position."""
+    project = ProjectFactory(**({"name": name} if name else {}))
+    for b in range(1, buildings + 1):
+        building = BuildingFactory(project=project, name=f"{b}栋", floors=floors, units_per_floor=units_per_floor, sort_order=b)
+        Unit.objects.bulk_create(
+            Unit(
+                project=project,
+                building=building,
+                floor=floor,
+                position=pos,
+                number=f"{floor}{pos:02d}",
+                bedrooms=2 + pos % 3,
+                halls=2,
+                bathrooms=1 + pos % 2,
+                gross_area=Decimal(80 + 20 * (pos % 3)),
+                usable_area=Decimal(66 + 16 * (pos % 3)),
+                orientation=Orientation.NORTH_SOUTH if pos % 2 else Orientation.SOUTH,
+                list_price_total=Decimal(2_000_000 + 300_000 * (pos % 3) + 10_000 * floor),
+            )
+            for floor in range(1, floors + 1)
+            for pos in range(1, units_per_floor + 1)
+        )
+    return project
+
+
+def user_in(project: Project, *, role: str, username: str | None = None, **extra: object) -> User:
+    """A user of `role` who is a member of `project`."""
+    user = UserFactory(role=role, **({"username": username} if username else {}), **extra)
+    ProjectMembership.objects.get_or_create(user=user, project=project)
+    return user

@@ -1,0 +1,33 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from anchang.inventory.models import Building, Project, ProjectSettings, Unit
+
+
+class ProjectSettingsInline(admin.StackedInline):
+    model = ProjectSettings
+    can_delete = False
+
+
+class BuildingInline(admin.TabularInline):
+    model = Building
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "city", "kind", "company", "is_active"]
+    list_filter = ["kind", "city", "is_active"]
+    list_select_related = ["company"]
+    search_fields = ["name", "code", "city"]
+    inlines = [ProjectSettingsInline, BuildingInline]
+
+
+@admin.register(Unit)
+class UnitAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "project", "floor", "bedrooms", "gross_area", "list_price_total", "status"]
+    list_filter = ["project", "status", "bedrooms"]
+    list_select_related = ["project", "building"]
+    search_fields = ["number", "building__name"]
+    # Status changes go through the status machine (unit detail page), never a raw admin edit.
+    readonly_fields = ["status", "status_changed_at"]

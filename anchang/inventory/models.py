@@ -1,0 +1,165 @@
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from anchang.core.models import TimeStampedModel
+
+
+class ProjectKind(models.TextChoices):
+    HIGH_RISE = "high_rise", _("高层住宅")
+    LOW_RISE = "low_rise", _("低密度/联排")
+    MIXED = "mixed", _("综合社区")
+
+
+def default_mandatory_registration_fields() -> list[str]:
+    # product.md §2: a registration is valid only with these; projects may change the list.
+    return ["name", "gender", "phone", "source", "area_range", "layout"]
+
+
+class Project(TimeStampedModel):
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.PROTECT, related_name="projects", verbose_name=_("开发商")
+    )
+    name = models.CharField(_("项目名称"), max_length=100)
+    code = models.SlugField(_("项目代码"), max_length=40, unique=True)
+    city = models.CharField(_("城市"), max_length=40)
+    district = models.CharField(_("区县"), max_length=40, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    kind = models.CharField(_("业态"), max_length=20, choices=ProjectKind.choices, default=ProjectKind.HIGH_RISE)
+    is_active = models.BooleanField(_("在售"), default=True)
+
+    class Meta:
+        verbose_name = _("项目")
+        verbose_name_plural = _("项目")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="project_unique_name_per_company")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectSettings(models.Model):
+    """The rules a project sets for itself; later features read their numbers from here."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="settings")
+    require_appointment = models.BooleanField(_("仅限预约到访"), default=False)
+    mandatory_registration_fields = models.JSONField(
+        _("来访登记必填项"), default=default_mandatory_registration_fields
+    )
+    protection_days_after_visit = models.PositiveSmallIntegerField(_("到访后保护天数"), default=15)
+    protection_days_after_call = models.PositiveSmallIntegerField(_("来电后保护天数"), default=7)
+    protection_ceiling_days = models.PositiveSmallIntegerField(_("无到访最长保护天数"), default=40)
+    first_followup_due_hours = models.PositiveSmallIntegerField(_("首访后跟进时限（小时）"), default=24)
+    discount_approval_threshold = models.DecimalField(
+        _("需经理审批的折扣阈值（%）"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("2.00"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    rule_set_version = models.PositiveIntegerField(_("规则版本"), default=1)
+
+    class Meta:
+        verbose_name = _("项目规则")
+        verbose_name_plural = _("项目规则")
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self._meta.verbose_name}"
+
+
+class Building(TimeStampedModel):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="buildings", verbose_name=_("项目"))
+    name = models.CharField(_("楼栋"), max_length=30, help_text=_("如 1栋、A座"))
+    floors = models.PositiveSmallIntegerField(_("总层数"), validators=[MinValueValidator(1), MaxValueValidator(120)])
+    units_per_floor = models.PositiveSmallIntegerField(
+        _("每层户数"), validators=[MinValueValidator(1), MaxValueValidator(40)]
+    )
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("楼栋")
+        verbose_name_plural = _("楼栋")
+        ordering = ["project", "sort_order", "name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="building_unique_name_per_project")]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.name}"
+
+
+class UnitStatus(models.TextChoices):
+    AVAILABLE = "available", _("可售")
+    HELD = "held", _("销控")
+    RESERVED = "reserved", _("认筹")
+    SUBSCRIBED = "subscribed", _("已认购")
+    CONTRACTED = "contracted", _("已签约")
+
+
+class Orientation(models.TextChoices):
+    SOUTH = "S", _("朝南")
+    NORTH_SOUTH = "NS", _("南北通透")
+    SOUTHEAST = "SE", _("东南")
+    SOUTHWEST = "SW", _("西南")
+    EAST = "E", _("朝东")
+    WEST = "W", _("朝西")
+    NORTH = "N", _("朝北")
+    EAST_WEST = "EW", _("东西")
+
+
+class Unit(TimeStampedModel):
+    # The project is repeated from the building so that board and API filters need no join.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="units", verbose_name=_("项目"))
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units", verbose_name=_("楼栋"))
+    number = models.CharField(_("房号"), max_length=20)
+    floor = models.SmallIntegerField(_("楼层"), validators=[MinValueValidator(-5), MaxValueValidator(120)])
+    position = models.PositiveSmallIntegerField(_("位置（列）"), validators=[MinValueValidator(1)])
+    layout_name = models.CharField(_("户型"), max_length=30, blank=True)
+    bedrooms = models.PositiveSmallIntegerField(_("室"), validators=[MinValueValidator(1), MaxValueValidator(9)])
+    halls = models.PositiveSmallIntegerField(_("厅"), default=1, validators=[MaxValueValidator(9)])
+    bathrooms = models.PositiveSmallIntegerField(_("卫"), default=1, validators=[MaxValueValidator(9)])
+    gross_area = models.DecimalField(_("建筑面积（㎡）"), max_digits=8, decimal_places=2)
+    usable_area = models.DecimalField(_("套内面积（㎡）"), max_digits=8, decimal_places=2)
+    orientation = models.CharField(_("朝向"), max_length=2, choices=Orientation.choices)
+    list_price_total = models.DecimalField(_("表价总价（元）"), max_digits=14, decimal_places=2)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=UnitStatus.choices, default=UnitStatus.AVAILABLE
+    )
+    status_changed_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("房源")
+        verbose_name_plural = _("房源")
+        ordering = ["building__sort_order", "building__name", "-floor", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "number"], name="unit_unique_number_per_building"),
+            models.UniqueConstraint(fields=["building", "floor", "position"], name="unit_unique_slot_per_building"),
+            models.CheckConstraint(condition=models.Q(list_price_total__gt=0), name="unit_price_positive"),
+            models.CheckConstraint(
+                condition=models.Q(gross_area__gt=0) & models.Q(usable_area__gt=0) & models.Q(usable_area__lte=models.F("gross_area")),
+                name="unit_areas_consistent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "status"], name="unit_project_status_idx"),
+            models.Index(fields=["project", "bedrooms", "list_price_total"], name="unit_project_fit_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building.name}-{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.building.name} {self.number}"
+
+    @property
+    def list_price_per_m2(self) -> Decimal:
+        """Derived, never stored, so that it cannot disagree with the total and the area."""
+        return (self.list_price_total / self.gross_area).quantize(Decimal("0.01"))
+
+    @property
+    def is_sellable(self) -> bool:
+        return self.status in (UnitStatus.AVAILABLE, UnitStatus.RESERVED)

@@ -1,0 +1,63 @@
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from anchang.accounts.models import Role, User
+from anchang.core.errors import Conflict, Forbidden, NotFound
+from anchang.inventory.models import Unit, UnitStatus
+from anchang.inventory.status import MANAGER_ONLY_TRANSITIONS, can_transition
+
+
+class InvalidUnitTransition(Conflict):
+    code = "invalid_transition"
+
+
+class UnitNotAvailable(Conflict):
+    code = "unit_not_available"
+
+
+@transaction.atomic
+def unit_change_status(*, unit_id: int, to_status: str, by: User, reason: str = "") -> Unit:
+    """Move a unit to `to_status` if the status machine allows it from its *current* status.
+
+    The write is a conditional UPDATE on the status read a moment earlier: if another request
+    changed the unit in between, zero rows match and the caller gets a 409 instead of silently
+    overwriting (PostgreSQL additionally holds the row lock; SQLite relies on the condition).
+    """
+    unit = Unit.objects.select_for_update().filter(pk=unit_id).first()
+    if unit is None:
+        raise NotFound()
+    current = unit.status
+    if not can_transition(current, to_status):
+        raise InvalidUnitTransition(
+            _("房源 %(unit)s 当前为“%(current)s”，不能改为“%(target)s”。")
+            % {"unit": unit.label, "current": unit.get_status_display(), "target": _label(to_status)}
+        )
+    if (current, to_status) in MANAGER_ONLY_TRANSITIONS and not (by.role == Role.MANAGER or by.sees_all_projects):
+        raise Forbidden(_("只有案场经理可以设置或解除销控。"))
+    now = timezone.now()
+    updated = Unit.objects.filter(pk=unit_id, status=current).update(status=to_status, status_changed_at=now)
+    if updated != 1:
+        raise UnitNotAvailable(_("房源 %(unit)s 的状态刚刚被他人修改，请刷新后重试。") % {"unit": unit.label})
+    unit.status, unit.status_changed_at = to_status, now
+    # The UPDATE above bypasses save(), so the history row is written explicitly, with who and why.
+    _record_history(unit, by=by, reason=reason, when=now)
+    return unit
+
+
+def _record_history(unit: Unit, *, by: User, reason: str, when: datetime) -> None:
+    history_model = Unit.history.model  # type: ignore[attr-defined]
+    tracked = [f for f in history_model._meta.fields if not f.name.startswith("history_")]
+    history_model.objects.create(
+        **{f.attname: getattr(unit, f.attname) for f in tracked},
+        history_type="~",
+        history_date=when,
+        history_user=by,
+        history_change_reason=reason[:100] or None,
+    )
+
+
+def _label(status: str) -> str:
+    return str(UnitStatus(status).label)

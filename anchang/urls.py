@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from anchang.api import api
+
+admin.site.site_header = "案场 Anchang 管理后台"
+admin.site.site_title = "案场 Anchang"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("anchang.accounts.urls")),
+    path("", include("anchang.inventory.urls")),
+]

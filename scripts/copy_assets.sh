@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Copies the npm-installed front-end files into anchang/static/vendor (git-ignored).
+# Source maps come along because whitenoise's manifest storage follows sourceMappingURL comments.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=anchang/static/vendor
+rm -rf "$dest"
+mkdir -p "$dest/bootstrap" "$dest/echarts"
+cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map "$dest/bootstrap/"
+cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map "$dest/bootstrap/"
+cp node_modules/echarts/dist/echarts.min.js "$dest/echarts/"
+for map in node_modules/echarts/dist/echarts.min.js.map; do [ -f "$map" ] && cp "$map" "$dest/echarts/"; done
+echo "assets copied to $dest"
