@@ -8,6 +8,14 @@ from anchang.core.testing import factories
 from anchang.inventory.models import Project
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres_only"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("needs PostgreSQL row locking; `make test` runs it against a throwaway PostgreSQL cluster")
+
+
 @pytest.fixture
 def project(db: None) -> Project:
     return factories.project_with_units(buildings=2, floors=3, units_per_floor=2)
@@ -16,6 +24,12 @@ def project(db: None) -> Project:
 @pytest.fixture
 def other_project(db: None) -> Project:
     return factories.project_with_units(buildings=1, floors=2, units_per_floor=2, name="别处项目")
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings) -> None:  # type: ignore[no-untyped-def]
+    # Production uses whitenoise's manifest (filled by collectstatic); tests render templates without it.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
 def _persona(project: Project, role: str, username: str, **extra: object) -> User:
@@ -67,7 +81,7 @@ def client_for(client: Client):  # type: ignore[no-untyped-def]
     """`client_for(user)` → the test client logged in as that user."""
 
     def login(user: User) -> Client:
-        client.force_login(user)
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         return client
 
     return login

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -81,8 +81,6 @@ def project_staff(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_visible_to(user=user, project_id=project_id)
     if project is None or not user.has_perm("accounts.view_staff"):
         raise Http404
-    if request.session.get(SESSION_PROJECT_KEY) != project.pk:
-        request.session[SESSION_PROJECT_KEY] = project.pk
-        return redirect(request.get_full_path())
+    request.session[SESSION_PROJECT_KEY] = project.pk
     staff = staff_of_project(project=project)
     return render(request, "accounts/staff.html", {"project": project, "staff": staff, "active_nav": "staff"})

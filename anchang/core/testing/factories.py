@@ -48,6 +48,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project
+        skip_postgeneration_save = True
 
     company = factory.SubFactory(CompanyFactory)
     name = factory.Sequence(lambda n: f"测试花园{n}期")

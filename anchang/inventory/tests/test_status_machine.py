@@ -1,0 +1,148 @@
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import close_old_connections, connection, transaction
+
+from anchang.accounts.models import Role
+from anchang.core.errors import Forbidden
+from anchang.core.testing import factories
+from anchang.inventory.models import Unit, UnitStatus
+from anchang.inventory.services import InvalidUnitTransition, UnitNotAvailable, unit_change_status
+from anchang.inventory.status import ALLOWED_TRANSITIONS, can_transition
+
+S = UnitStatus
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "allowed"),
+    [
+        (S.AVAILABLE, S.HELD, True),
+        (S.AVAILABLE, S.RESERVED, True),
+        (S.AVAILABLE, S.SUBSCRIBED, True),
+        (S.AVAILABLE, S.CONTRACTED, False),
+        (S.HELD, S.AVAILABLE, True),
+        (S.HELD, S.SUBSCRIBED, False),
+        (S.RESERVED, S.SUBSCRIBED, True),
+        (S.SUBSCRIBED, S.CONTRACTED, True),
+        (S.SUBSCRIBED, S.AVAILABLE, True),
+        (S.SUBSCRIBED, S.HELD, False),
+        (S.CONTRACTED, S.SUBSCRIBED, False),
+        (S.CONTRACTED, S.AVAILABLE, True),
+    ],
+)
+def test_transition_table(current: str, target: str, allowed: bool) -> None:
+    assert can_transition(current, target) is allowed
+
+
+def test_every_status_has_a_way_back_to_available() -> None:
+    assert set(ALLOWED_TRANSITIONS) == set(UnitStatus.values)
+    for status, targets in ALLOWED_TRANSITIONS.items():
+        assert status == S.AVAILABLE or S.AVAILABLE in targets
+
+
+@pytest.mark.django_db
+def test_a_change_is_written_with_who_and_why(project, manager) -> None:
+    unit = Unit.objects.filter(project=project).first()
+    unit_change_status(unit_id=unit.pk, to_status=S.HELD, by=manager, reason="领导预留")
+    unit.refresh_from_db()
+    assert unit.status == S.HELD
+    assert unit.status_changed_at is not None
+    last = unit.history.order_by("-history_date").first()
+    assert (last.status, last.history_user, last.history_change_reason) == (S.HELD, manager, "领导预留")
+
+
+@pytest.mark.django_db
+def test_an_illegal_transition_is_refused_and_changes_nothing(project, manager) -> None:
+    unit = Unit.objects.filter(project=project).first()
+    history_before = unit.history.count()
+    with pytest.raises(InvalidUnitTransition) as caught:
+        unit_change_status(unit_id=unit.pk, to_status=S.CONTRACTED, by=manager)
+    assert caught.value.status == 409
+    unit.refresh_from_db()
+    assert unit.status == S.AVAILABLE
+    assert unit.history.count() == history_before
+
+
+@pytest.mark.django_db
+def test_only_a_manager_may_hold_a_unit(project, consultant) -> None:
+    unit = Unit.objects.filter(project=project).first()
+    with pytest.raises(Forbidden):
+        unit_change_status(unit_id=unit.pk, to_status=S.HELD, by=consultant)
+    unit.refresh_from_db()
+    assert unit.status == S.AVAILABLE
+
+
+@pytest.mark.django_db
+def test_a_stale_status_loses_with_a_conflict(project, manager) -> None:
+    """Someone else changed the unit between our read and our write: the conditional UPDATE misses."""
+    unit = Unit.objects.filter(project=project).first()
+    held_elsewhere = Unit.objects.filter(pk=unit.pk, status=S.AVAILABLE).update(status=S.SUBSCRIBED)
+    assert held_elsewhere == 1
+    with pytest.raises(InvalidUnitTransition):
+        unit_change_status(unit_id=unit.pk, to_status=S.HELD, by=manager)
+
+
+def _race(worker, n: int) -> list[object]:
+    barrier = threading.Barrier(n)
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        close_old_connections()
+        try:
+            barrier.wait()
+            outcome: object = worker()
+        except Exception as error:  # noqa: BLE001 - the outcome of each thread is what we assert on
+            outcome = error
+        finally:
+            connection.close()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_status_changes_let_exactly_one_through() -> None:
+    project = factories.project_with_units(buildings=1, floors=1, units_per_floor=1)
+    manager = factories.user_in(project, role=Role.MANAGER)
+    unit = Unit.objects.get(project=project)
+
+    outcomes = _race(lambda: unit_change_status(unit_id=unit.pk, to_status=S.SUBSCRIBED, by=manager), 8)
+
+    winners = [o for o in outcomes if isinstance(o, Unit)]
+    losers = [o for o in outcomes if isinstance(o, InvalidUnitTransition | UnitNotAvailable)]
+    assert len(winners) == 1
+    assert len(losers) == 7
+    assert unit.history.filter(status=S.SUBSCRIBED).count() == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_control_naive_read_modify_save_lets_several_through() -> None:
+    """The race the service prevents: read, check, save without a lock or a condition."""
+    project = factories.project_with_units(buildings=1, floors=1, units_per_floor=1)
+    unit_id = Unit.objects.get(project=project).pk
+    n = 8
+    read_done = threading.Barrier(n)
+
+    def naive() -> bool:
+        with transaction.atomic():
+            unit = Unit.objects.get(pk=unit_id)
+            read_done.wait()  # every thread has seen "available" before anyone writes
+            if unit.status != S.AVAILABLE:
+                return False
+            unit.status = S.SUBSCRIBED
+            unit.list_price_total += Decimal(1)
+            unit.save()
+            return True
+
+    outcomes = _race(naive, n)
+    assert sum(1 for o in outcomes if o is True) > 1
