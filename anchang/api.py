@@ -1,13 +1,36 @@
 """The JSON API v1 (api.md): wiring only; each app owns its router."""
 
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from anchang.accounts.api import BearerTokenAuth
 from anchang.accounts.api import router as accounts_router
-from anchang.core.api import install_error_handlers
+from anchang.core.api import install_error_handlers, not_found_response
 from anchang.inventory.api import router as inventory_router
 
-api = NinjaAPI(
+
+class AnchangAPI(NinjaAPI):
+    @property
+    def urls(self) -> tuple[list[URLResolver | URLPattern], str, str]:
+        """ninja's URLs plus a last catch-all, so that an unknown path under /api/v1 answers a JSON 404.
+
+        ninja's own root view (kept only so that it can be reversed) would answer Django's HTML 404.
+        """
+        patterns, app_name, namespace = super().urls
+        root = [p for p in patterns if getattr(p, "name", None) == "api-root"]
+        others = [p for p in patterns if getattr(p, "name", None) != "api-root"]
+        return [*others, re_path(r"^.*$", self._unknown_path), *root], app_name, namespace
+
+    @csrf_exempt
+    def _unknown_path(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return not_found_response(self, request)
+
+
+api = AnchangAPI(
     title="Anchang 案场 API",
     version="1",
     description="案场接待、销控与物业前台的 JSON API。认证：POST /api/v1/auth/token 获取 Bearer 令牌。",

@@ -1,5 +1,7 @@
 """Personas and factories shared by every app's tests (architecture rule 10)."""
 
+from typing import cast
+
 import pytest
 from django.test import Client
 
@@ -13,7 +15,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         from django.db import connection
 
         if connection.vendor != "postgresql":
-            pytest.skip("needs PostgreSQL row locking; `make test` runs it against a throwaway PostgreSQL cluster")
+            pytest.skip(
+                "needs PostgreSQL row locking; `make test` runs it against a throwaway PostgreSQL cluster"
+            )
 
 
 @pytest.fixture
@@ -27,9 +31,12 @@ def other_project(db: None) -> Project:
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings) -> None:  # type: ignore[no-untyped-def]
+def _plain_static_storage(settings) -> None:
     # Production uses whitenoise's manifest (filled by collectstatic); tests render templates without it.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def _persona(project: Project, role: str, username: str, **extra: object) -> User:
@@ -38,7 +45,9 @@ def _persona(project: Project, role: str, username: str, **extra: object) -> Use
 
 @pytest.fixture
 def admin_user(db: None) -> User:
-    return factories.UserFactory(username="admin_p", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    return cast(
+        User, factories.UserFactory(username="admin_p", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    )
 
 
 @pytest.fixture
@@ -77,7 +86,7 @@ def service(project: Project) -> User:
 
 
 @pytest.fixture
-def client_for(client: Client):  # type: ignore[no-untyped-def]
+def client_for(client: Client):
     """`client_for(user)` → the test client logged in as that user."""
 
     def login(user: User) -> Client:
@@ -88,7 +97,7 @@ def client_for(client: Client):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def api_token_for(db: None):  # type: ignore[no-untyped-def]
+def api_token_for(db: None):
     """`api_token_for(user)` → headers with a fresh bearer token for that user."""
     from anchang.accounts.models import ApiToken
 

@@ -33,7 +33,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["username", "name"]
     inlines = [MembershipInline]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("案场"), {"fields": ("name", "role", "company", "team", "mobile")}),
     )
     add_fieldsets = (

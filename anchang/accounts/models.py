@@ -31,14 +31,18 @@ class Company(TimeStampedModel):
 
 
 class Team(TimeStampedModel):
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="teams", verbose_name=_("公司"))
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="teams", verbose_name=_("公司")
+    )
     name = models.CharField(_("团队名称"), max_length=100)
 
     class Meta:
         verbose_name = _("团队")
         verbose_name_plural = _("团队")
         ordering = ["company__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["company", "name"], name="team_unique_name_per_company")]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="team_unique_name_per_company")
+        ]
 
     def __str__(self) -> str:
         return f"{self.company} · {self.name}"
@@ -57,14 +61,18 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     name = models.CharField(_("姓名"), max_length=50, blank=True)
-    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.CONSULTANT, db_index=True)
+    role = models.CharField(
+        _("角色"), max_length=20, choices=Role.choices, default=Role.CONSULTANT, db_index=True
+    )
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("公司")
     )
     team = models.ForeignKey(
         Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name=_("团队")
     )
-    mobile = models.CharField(_("手机号"), max_length=20, blank=True, help_text=_("E.164 格式，如 +8613812345678"))
+    mobile = models.CharField(
+        _("手机号"), max_length=20, blank=True, help_text=_("E.164 格式，如 +8613812345678")
+    )
 
     class Meta:
         verbose_name = _("用户")
@@ -87,7 +95,9 @@ class User(AbstractUser):
 class ProjectMembership(TimeStampedModel):
     """Assigns a user to a project: the only way a non-admin sees a project at all."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("用户"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("用户")
+    )
     project = models.ForeignKey(
         "inventory.Project", on_delete=models.CASCADE, related_name="memberships", verbose_name=_("项目")
     )
@@ -125,6 +135,9 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.expires_at:%Y-%m-%d %H:%M}"
 
     @classmethod
     def issue(cls, user: User) -> tuple["ApiToken", str]:

@@ -34,12 +34,20 @@ def current_project(request: HttpRequest, projects: list[Project] | None = None)
 
 def nav_items(role: str, project: Project | None, is_admin: bool) -> list[NavItem]:
     items = [NavItem("home", str(_("工作台")), reverse("home"), "house")]
-    if project is not None and (is_admin or role in {Role.MANAGER, Role.FRONTDESK, Role.CONSULTANT, Role.ATTENDANT}):
-        items.append(NavItem("board", str(_("销控表")), reverse("inventory:board", args=[project.pk]), "grid"))
+    if project is not None and (
+        is_admin or role in {Role.MANAGER, Role.FRONTDESK, Role.CONSULTANT, Role.ATTENDANT}
+    ):
+        items.append(
+            NavItem("board", str(_("销控表")), reverse("inventory:board", args=[project.pk]), "grid")
+        )
     if project is not None and (is_admin or role == Role.MANAGER):
-        items.append(NavItem("import", str(_("房源导入")), reverse("inventory:import", args=[project.pk]), "upload"))
+        items.append(
+            NavItem("import", str(_("房源导入")), reverse("inventory:import", args=[project.pk]), "upload")
+        )
     if project is not None and (is_admin or role in {Role.MANAGER, Role.FRONTDESK}):
-        items.append(NavItem("staff", str(_("案场人员")), reverse("project_staff", args=[project.pk]), "people"))
+        items.append(
+            NavItem("staff", str(_("案场人员")), reverse("project_staff", args=[project.pk]), "people")
+        )
     if is_admin:
         items.append(NavItem("admin", str(_("系统管理")), reverse("admin:index"), "gear"))
     items.append(NavItem("me", str(_("我的")), reverse("profile"), "person"))
@@ -50,11 +58,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     user = request.user
     if not user.is_authenticated:
         return {}
-    projects = list(project_list_visible_to(user=user))  # type: ignore[arg-type]
+    projects = list(project_list_visible_to(user=user))
     project = current_project(request, projects)
     request.current_project = project  # type: ignore[attr-defined]
     return {
         "visible_projects": projects,
         "current_project": project,
-        "nav_items": nav_items(user.role, project, user.sees_all_projects),  # type: ignore[union-attr]
+        "nav_items": nav_items(user.role, project, user.sees_all_projects),
     }

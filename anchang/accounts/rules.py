@@ -11,7 +11,9 @@ def is_admin(user: object) -> bool:
 
 
 def has_role(*roles: str) -> rules.Predicate:
-    return rules.predicate(lambda user: getattr(user, "role", None) in roles, name=f"has_role:{','.join(roles)}")
+    return rules.predicate(
+        lambda user: getattr(user, "role", None) in roles, name=f"has_role:{','.join(roles)}"
+    )
 
 
 is_manager = has_role(Role.MANAGER)

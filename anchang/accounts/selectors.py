@@ -19,7 +19,9 @@ def project_visible_to(*, user: User, project_id: int) -> Project | None:
 
 
 def staff_of_project(*, project: Project, role: str | None = None) -> QuerySet[User]:
-    staff = User.objects.filter(memberships__project=project, is_active=True).select_related("company", "team")
+    staff = User.objects.filter(memberships__project=project, is_active=True).select_related(
+        "company", "team"
+    )
     if role:
         staff = staff.filter(role=role)
     return staff.order_by("role", "username")

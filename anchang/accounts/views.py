@@ -22,11 +22,18 @@ def _home_context(request: HttpRequest, user: User) -> dict[str, object]:
     project = current_project(request)
     context: dict[str, object] = {"active_nav": "home", "project": project}
     if user.sees_all_projects:
-        context["companies"] = Company.objects.annotate(n_users=Count("users", distinct=True)).order_by("kind", "name")
-        context["projects"] = project_list_visible_to(user=user).annotate(n_units=Count("units", distinct=True))
+        context["companies"] = Company.objects.annotate(n_users=Count("users", distinct=True)).order_by(
+            "kind", "name"
+        )
+        context["projects"] = project_list_visible_to(user=user).annotate(
+            n_units=Count("units", distinct=True)
+        )
         context["users_by_role"] = [
             (Role(row["role"]).label, row["n"])
-            for row in User.objects.filter(is_active=True).values("role").annotate(n=Count("pk")).order_by("role")
+            for row in User.objects.filter(is_active=True)
+            .values("role")
+            .annotate(n=Count("pk"))
+            .order_by("role")
         ]
     if project is None:
         return context
@@ -35,7 +42,11 @@ def _home_context(request: HttpRequest, user: User) -> dict[str, object]:
         context["recent_changes"] = recent_unit_changes(project=project)
         context["staff_counts"] = [
             (Role(row["role"]).label, row["n"])
-            for row in staff_of_project(project=project).order_by().values("role").annotate(n=Count("pk")).order_by("role")
+            for row in staff_of_project(project=project)
+            .order_by()
+            .values("role")
+            .annotate(n=Count("pk"))
+            .order_by("role")
         ]
     if user.role in {Role.FRONTDESK, Role.CONSULTANT, Role.MANAGER}:
         context["offers"] = available_by_bedrooms(project=project)

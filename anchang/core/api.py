@@ -1,6 +1,7 @@
-"""API plumbing shared by every router: the error format of api.md and pagination."""
+"""API plumbing shared by every router: the error format of api.md, input types and pagination."""
 
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -8,10 +9,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 from anchang.core.errors import DomainError
 
 MAX_PAGE_SIZE = 200
+# OFFSET beyond a signed 64-bit integer crashes SQLite ("datatype mismatch") and PostgreSQL; no list
+# of ours comes anywhere near this, so larger offsets are refused as invalid input instead.
+MAX_OFFSET = 2**31 - 1
 
 
 class ErrorOut(Schema):
@@ -20,8 +25,45 @@ class ErrorOut(Schema):
     fields: dict[str, str] = {}
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, *, status: int, code: str, message: str,
-                   fields: dict[str, str] | None = None) -> HttpResponse:
+def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """`response={200: X, **error_responses(400, 404)}` documents the error answers in the OpenAPI file."""
+    return dict.fromkeys(statuses, ErrorOut)
+
+
+def _reject_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL bytes: without this check such a string is a 500, not a 400.
+    if "\x00" in value:
+        raise ValueError("NUL character")
+    return value
+
+
+def _blank_to_none(value: object) -> object:
+    # HTML forms and many kiosk clients send `?status=` for "any": an empty filter means no filter.
+    return None if value == "" else value
+
+
+NoNul = AfterValidator(_reject_nul)
+BlankIsNone = BeforeValidator(_blank_to_none)
+
+# Money and areas leave the API as decimal strings with two places ("3120000.00"), never floats.
+DecimalString = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: f"{value:.2f}", return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["3120000.00"]}, mode="serialization"
+    ),
+]
+
+
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+) -> HttpResponse:
     return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
 
 
@@ -29,14 +71,20 @@ def _field_message(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "missing":
         return _("此项为必填项。")
-    if kind in {"json_invalid", "model_attributes_type"}:
+    if kind in {"json_invalid", "model_attributes_type", "model_type", "dict_type"}:
         return _("请求体不是有效的 JSON 对象。")
-    if kind.startswith(("int_", "float_", "decimal_")):
+    if kind.startswith(("int_", "float_", "decimal_parsing", "decimal_type")):
         return _("请输入数字。")
+    if kind.startswith(("decimal_max_digits", "decimal_whole_digits", "decimal_max_places")):
+        return _("数字位数过多。")
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        return _("数值超出允许范围。")
     if kind.startswith(("datetime_", "date_")):
         return _("请输入 ISO 8601 格式的时间，如 2026-11-26T14:00:00+08:00。")
-    if kind.startswith("string_too_long"):
+    if kind in {"string_too_long", "too_long"}:
         return _("内容过长。")
+    if kind == "string_too_short":
+        return _("此项不能为空。")
     if kind.startswith("literal_error") or kind == "enum":
         return _("不是允许的取值。")
     return _("格式不正确。")
@@ -48,35 +96,77 @@ def _field_name(loc: list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+# Answers for errors that django-ninja raises itself (HttpError), keyed by status, in our format.
+_HTTP_ERROR_CODES = {
+    400: "invalid",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    429: "too_many_requests",
+}
+
+
+def _http_error_message(status: int) -> str:
+    messages = {
+        400: _("输入有误，请检查标出的字段。"),
+        401: _("请先登录：在 Authorization 头中提供有效的 Bearer 令牌。"),
+        403: _("您的角色无权执行此操作。"),
+        404: _("未找到，或您无权查看。"),
+        429: _("请求过于频繁，请稍后再试。"),
+    }
+    return messages.get(status, _("请求无法处理。"))
+
+
+def not_found_response(api: NinjaAPI, request: HttpRequest) -> HttpResponse:
+    return error_response(api, request, status=404, code="not_found", message=_("未找到，或您无权查看。"))
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        return error_response(api, request, status=exc.status, code=exc.code, message=exc.message, fields=exc.fields)
+        return error_response(
+            api, request, status=exc.status, code=exc.code, message=exc.message, fields=exc.fields
+        )
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        # api.md: invalid input is a 400 naming the fields, never ninja's default 422.
         fields: dict[str, str] = {}
         for error in exc.errors:
             fields.setdefault(_field_name(list(error.get("loc", []))), _field_message(error))
-        return error_response(api, request, status=400, code="invalid",
-                              message=_("输入有误，请检查标出的字段。"), fields=fields)
+        return error_response(
+            api, request, status=400, code="invalid", message=_("输入有误，请检查标出的字段。"), fields=fields
+        )
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return error_response(api, request, status=401, code="unauthenticated",
-                              message=_("请先登录：在 Authorization 头中提供有效的 Bearer 令牌。"))
+        return error_response(api, request, status=401, code="unauthenticated", message=_http_error_message(401))
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return error_response(api, request, status=403, code="forbidden", message=_("您的角色无权执行此操作。"))
+        return error_response(api, request, status=403, code="forbidden", message=_http_error_message(403))
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-        return error_response(api, request, status=404, code="not_found", message=_("未找到，或您无权查看。"))
+        return not_found_response(api, request)
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return error_response(api, request, status=exc.status_code, code="http_error", message=str(exc))
+        status = exc.status_code
+        fields: dict[str, str] = {}
+        if status == 400 and str(exc).startswith("Cannot parse request body"):
+            # ninja's own answer to a body that is not JSON (a form post, a truncated upload …).
+            fields["body"] = _("请求体不是有效的 JSON 对象。")
+        return error_response(
+            api,
+            request,
+            status=status,
+            code=_HTTP_ERROR_CODES.get(status, "error"),
+            message=_http_error_message(status),
+            fields=fields,
+        )
 
 
 class Page(Schema):
@@ -84,7 +174,7 @@ class Page(Schema):
 
 
 def paginate(queryset: QuerySet[Any], *, limit: int, offset: int) -> tuple[list[Any], int]:
-    """Slice a queryset for `?limit=&offset=`; limits are clamped instead of refused."""
+    """Slice a queryset for `?limit=&offset=`; limits are clamped to 1..MAX_PAGE_SIZE instead of refused."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    offset = max(0, offset)
+    offset = max(0, min(offset, MAX_OFFSET))
     return list(queryset[offset : offset + limit]), queryset.count()

@@ -11,10 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 class DomainError(Exception):
     status: ClassVar[int] = 400
-    code: ClassVar[str] = "invalid"
+    code: str = "invalid"
     default_message: ClassVar = _("请求无法处理。")
 
-    def __init__(self, message: object = None, *, fields: dict[str, str] | None = None, code: str | None = None):
+    def __init__(
+        self, message: object = None, *, fields: dict[str, str] | None = None, code: str | None = None
+    ):
         self.message = str(message if message is not None else self.default_message)
         self.fields = {key: str(value) for key, value in (fields or {}).items()}
         if code:

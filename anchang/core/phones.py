@@ -17,13 +17,13 @@ def normalize_mainland_mobile(raw: str | None, *, field: str = "phone") -> str:
     """Return the E.164 form of a mainland mobile, or raise PhoneInvalid naming `field`."""
     text = (raw or "").strip().replace(" ", "").replace("-", "")
     if not text:
-        raise PhoneInvalid(fields={field: PhoneInvalid.default_message})
+        raise PhoneInvalid(fields={field: str(PhoneInvalid.default_message)})
     if len(text) > 20:
-        raise PhoneInvalid(fields={field: PhoneInvalid.default_message})
+        raise PhoneInvalid(fields={field: str(PhoneInvalid.default_message)})
     try:
         parsed = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
-        raise PhoneInvalid(fields={field: PhoneInvalid.default_message}) from None
+        raise PhoneInvalid(fields={field: str(PhoneInvalid.default_message)}) from None
     national = str(parsed.national_number)
     if (
         parsed.country_code != 86
@@ -32,7 +32,7 @@ def normalize_mainland_mobile(raw: str | None, *, field: str = "phone") -> str:
         or not phonenumbers.is_valid_number(parsed)
         or phonenumbers.number_type(parsed) not in _MOBILE_TYPES
     ):
-        raise PhoneInvalid(fields={field: PhoneInvalid.default_message})
+        raise PhoneInvalid(fields={field: str(PhoneInvalid.default_message)})
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

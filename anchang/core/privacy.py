@@ -37,7 +37,20 @@ def public_name(name: str | None, gender: str | None = None) -> str:
     return f"{surname}{_HONORIFIC.get(gender or '', '')}" if gender in _HONORIFIC else f"{surname}**"
 
 
-_COMPOUND_SURNAMES = {"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "令狐", "夏侯"}
+_COMPOUND_SURNAMES = {
+    "欧阳",
+    "司马",
+    "诸葛",
+    "上官",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "令狐",
+    "夏侯",
+}
 
 
 def _is_compound_surname(name: str) -> bool:

@@ -1,17 +1,24 @@
 from decimal import Decimal
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_list_visible_to, project_visible_to, staff_of_project
-from anchang.core.api import paginate
+from anchang.core.api import MAX_OFFSET, BlankIsNone, DecimalString, NoNul, error_responses, paginate
 from anchang.core.errors import Forbidden, InvalidInput, NotFound
-from anchang.inventory.models import Project, Unit, UnitStatus
-from anchang.inventory.selectors import unit_list_for_api
+from anchang.inventory.models import Building, Project, Unit, UnitStatus
+from anchang.inventory.selectors import unit_search
 
 router = Router(tags=["projects"])
+
+BUILDING_NAME_MAX_LENGTH = Building._meta.get_field("name").max_length
+# A filter on total price has the shape of the stored column: numeric(14, 2), in yuan.
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+BuildingName = Annotated[str, Field(max_length=BUILDING_NAME_MAX_LENGTH), NoNul]
+Bedrooms = Annotated[int, Field(ge=1, le=9)]
 
 
 class ProjectOut(Schema):
@@ -29,15 +36,19 @@ class StaffOut(Schema):
     company: str | None
 
 
+class StaffFilters(Schema):
+    role: Annotated[Role | None, BlankIsNone] = None
+
+
 class UnitOut(Schema):
     id: int
     building: str
     number: str
     floor: int
     bedrooms: int
-    area: Decimal
+    area: DecimalString
     orientation: str
-    total_price: Decimal
+    total_price: DecimalString
     status: str
 
 
@@ -47,29 +58,34 @@ class UnitPage(Schema):
 
 
 class UnitFilters(Schema):
-    status: UnitStatus | None = None
-    building: str | None = None
-    bedrooms: int | None = None
-    min_total: Decimal | None = None
-    max_total: Decimal | None = None
-    limit: int = 100
-    offset: int = 0
+    status: Annotated[UnitStatus | None, BlankIsNone] = None
+    building: Annotated[BuildingName | None, BlankIsNone] = None
+    bedrooms: Annotated[Bedrooms | None, BlankIsNone] = None
+    min_total: Annotated[Money | None, BlankIsNone] = None
+    max_total: Annotated[Money | None, BlankIsNone] = None
+    limit: Annotated[int, Field(ge=0, description="每页条数，超过 200 按 200 计")] = 100
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
 
 
 def _project_or_404(request: HttpRequest, pid: int) -> Project:
+    # A project the caller is not a member of answers exactly like one that does not exist (api.md).
     project = project_visible_to(user=request.user, project_id=pid)  # type: ignore[arg-type]
     if project is None:
         raise NotFound(_("项目不存在，或您无权查看。"))
     return project
 
 
-@router.get("/projects", response=list[ProjectOut], summary="我可见的项目")
+@router.get("/projects", response={200: list[ProjectOut], **error_responses(401)}, summary="我可见的项目")
 def project_list(request: HttpRequest) -> list[Project]:
     return list(project_list_visible_to(user=request.user))  # type: ignore[arg-type]
 
 
-@router.get("/projects/{pid}/staff", response=list[StaffOut], summary="项目人员")
-def project_staff(request: HttpRequest, pid: int, role: Role | None = None) -> list[StaffOut]:
+@router.get(
+    "/projects/{pid}/staff",
+    response={200: list[StaffOut], **error_responses(400, 401, 403, 404)},
+    summary="项目人员",
+)
+def project_staff(request: HttpRequest, pid: int, filters: Query[StaffFilters]) -> list[StaffOut]:
     project = _project_or_404(request, pid)
     user: User = request.user  # type: ignore[assignment]
     if not user.has_perm("accounts.view_staff"):
@@ -83,29 +99,34 @@ def project_staff(request: HttpRequest, pid: int, role: Role | None = None) -> l
             team=member.team.name if member.team else None,
             company=str(member.company) if member.company else None,
         )
-        for member in staff_of_project(project=project, role=role)
+        for member in staff_of_project(project=project, role=filters.role)
     ]
 
 
-@router.get("/projects/{pid}/units", response=UnitPage, summary="房源列表（可筛选、分页）")
+@router.get(
+    "/projects/{pid}/units",
+    response={200: UnitPage, **error_responses(400, 401, 403, 404)},
+    summary="房源列表（可筛选、分页）",
+)
 def unit_list(request: HttpRequest, pid: int, filters: Query[UnitFilters]) -> UnitPage:
     project = _project_or_404(request, pid)
     user: User = request.user  # type: ignore[assignment]
     if not user.has_perm("inventory.view_board"):
         raise Forbidden()
-    if filters.min_total is not None and filters.max_total is not None and filters.min_total > filters.max_total:
+    if (
+        filters.min_total is not None
+        and filters.max_total is not None
+        and filters.min_total > filters.max_total
+    ):
         raise InvalidInput(fields={"min_total": _("最低总价不能高于最高总价。")})
-    units = unit_list_for_api(project=project)
-    if filters.status:
-        units = units.filter(status=filters.status)
-    if filters.building:
-        units = units.filter(building__name=filters.building)
-    if filters.bedrooms is not None:
-        units = units.filter(bedrooms=filters.bedrooms)
-    if filters.min_total is not None:
-        units = units.filter(list_price_total__gte=filters.min_total)
-    if filters.max_total is not None:
-        units = units.filter(list_price_total__lte=filters.max_total)
+    units = unit_search(
+        project=project,
+        status=filters.status,
+        building=filters.building,
+        bedrooms=filters.bedrooms,
+        min_total=filters.min_total,
+        max_total=filters.max_total,
+    )
     page, count = paginate(units, limit=filters.limit, offset=filters.offset)
     return UnitPage(items=[_unit_out(unit) for unit in page], count=count)
 

@@ -28,14 +28,18 @@ class Project(TimeStampedModel):
     city = models.CharField(_("城市"), max_length=40)
     district = models.CharField(_("区县"), max_length=40, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
-    kind = models.CharField(_("业态"), max_length=20, choices=ProjectKind.choices, default=ProjectKind.HIGH_RISE)
+    kind = models.CharField(
+        _("业态"), max_length=20, choices=ProjectKind.choices, default=ProjectKind.HIGH_RISE
+    )
     is_active = models.BooleanField(_("在售"), default=True)
 
     class Meta:
         verbose_name = _("项目")
         verbose_name_plural = _("项目")
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["company", "name"], name="project_unique_name_per_company")]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="project_unique_name_per_company")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -71,9 +75,13 @@ class ProjectSettings(models.Model):
 
 
 class Building(TimeStampedModel):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="buildings", verbose_name=_("项目"))
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="buildings", verbose_name=_("项目")
+    )
     name = models.CharField(_("楼栋"), max_length=30, help_text=_("如 1栋、A座"))
-    floors = models.PositiveSmallIntegerField(_("总层数"), validators=[MinValueValidator(1), MaxValueValidator(120)])
+    floors = models.PositiveSmallIntegerField(
+        _("总层数"), validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
     units_per_floor = models.PositiveSmallIntegerField(
         _("每层户数"), validators=[MinValueValidator(1), MaxValueValidator(40)]
     )
@@ -83,7 +91,9 @@ class Building(TimeStampedModel):
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
         ordering = ["project", "sort_order", "name"]
-        constraints = [models.UniqueConstraint(fields=["project", "name"], name="building_unique_name_per_project")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="building_unique_name_per_project")
+        ]
 
     def __str__(self) -> str:
         return f"{self.project} {self.name}"
@@ -110,13 +120,19 @@ class Orientation(models.TextChoices):
 
 class Unit(TimeStampedModel):
     # The project is repeated from the building so that board and API filters need no join.
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="units", verbose_name=_("项目"))
-    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units", verbose_name=_("楼栋"))
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="units", verbose_name=_("项目")
+    )
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, related_name="units", verbose_name=_("楼栋")
+    )
     number = models.CharField(_("房号"), max_length=20)
     floor = models.SmallIntegerField(_("楼层"), validators=[MinValueValidator(-5), MaxValueValidator(120)])
     position = models.PositiveSmallIntegerField(_("位置（列）"), validators=[MinValueValidator(1)])
     layout_name = models.CharField(_("户型"), max_length=30, blank=True)
-    bedrooms = models.PositiveSmallIntegerField(_("室"), validators=[MinValueValidator(1), MaxValueValidator(9)])
+    bedrooms = models.PositiveSmallIntegerField(
+        _("室"), validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
     halls = models.PositiveSmallIntegerField(_("厅"), default=1, validators=[MaxValueValidator(9)])
     bathrooms = models.PositiveSmallIntegerField(_("卫"), default=1, validators=[MaxValueValidator(9)])
     gross_area = models.DecimalField(_("建筑面积（㎡）"), max_digits=8, decimal_places=2)
@@ -136,10 +152,14 @@ class Unit(TimeStampedModel):
         ordering = ["building__sort_order", "building__name", "-floor", "position"]
         constraints = [
             models.UniqueConstraint(fields=["building", "number"], name="unit_unique_number_per_building"),
-            models.UniqueConstraint(fields=["building", "floor", "position"], name="unit_unique_slot_per_building"),
+            models.UniqueConstraint(
+                fields=["building", "floor", "position"], name="unit_unique_slot_per_building"
+            ),
             models.CheckConstraint(condition=models.Q(list_price_total__gt=0), name="unit_price_positive"),
             models.CheckConstraint(
-                condition=models.Q(gross_area__gt=0) & models.Q(usable_area__gt=0) & models.Q(usable_area__lte=models.F("gross_area")),
+                condition=models.Q(gross_area__gt=0)
+                & models.Q(usable_area__gt=0)
+                & models.Q(usable_area__lte=models.F("gross_area")),
                 name="unit_areas_consistent",
             ),
         ]

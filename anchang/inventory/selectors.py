@@ -54,7 +54,10 @@ class BoardFilters:
 
     @property
     def active(self) -> bool:
-        return any(v is not None for v in (self.building_id, self.bedrooms, self.min_total, self.max_total, self.status))
+        return any(
+            v is not None
+            for v in (self.building_id, self.bedrooms, self.min_total, self.max_total, self.status)
+        )
 
     def matches(self, unit: Unit) -> bool:
         return (
@@ -95,8 +98,17 @@ def board_for(*, project: Project, filters: BoardFilters) -> list[BoardBuilding]
     if filters.building_id is not None:
         buildings = [b for b in buildings if b.pk == filters.building_id]
     units = Unit.objects.filter(building__in=buildings).only(
-        "id", "building_id", "number", "floor", "position", "bedrooms", "halls", "bathrooms",
-        "list_price_total", "status", "layout_name",
+        "id",
+        "building_id",
+        "number",
+        "floor",
+        "position",
+        "bedrooms",
+        "halls",
+        "bathrooms",
+        "list_price_total",
+        "status",
+        "layout_name",
     )
     by_building: dict[int, dict[tuple[int, int], Unit]] = {b.pk: {} for b in buildings}
     for unit in units:
@@ -110,9 +122,9 @@ def board_for(*, project: Project, filters: BoardFilters) -> list[BoardBuilding]
         for floor in floors:
             cells = []
             for position in range(1, columns + 1):
-                unit = slots.get((floor, position))
-                cells.append(BoardCell(unit=unit, matches=unit is not None and filters.matches(unit)))
-                if unit is not None and unit.status == UnitStatus.AVAILABLE:
+                slot = slots.get((floor, position))
+                cells.append(BoardCell(unit=slot, matches=slot is not None and filters.matches(slot)))
+                if slot is not None and slot.status == UnitStatus.AVAILABLE:
                     entry.available += 1
             entry.rows.append(BoardRow(floor=floor, cells=cells))
         board.append(entry)
@@ -147,15 +159,41 @@ def available_by_bedrooms(*, project: Project) -> list[LayoutOffer]:
 
 
 def unit_list_for_api(*, project: Project) -> QuerySet[Unit]:
-    return Unit.objects.filter(project=project).select_related("building").order_by(
-        "building__sort_order", "building__name", "floor", "position"
+    return (
+        Unit.objects.filter(project=project)
+        .select_related("building")
+        .order_by("building__sort_order", "building__name", "floor", "position")
     )
 
 
 def recent_unit_changes(*, project: Project, limit: int = 8) -> list[object]:
-    history = Unit.history.model  # type: ignore[attr-defined]
+    history = Unit.history.model
     return list(
         history.objects.filter(project_id=project.pk, history_type="~")
         .select_related("history_user", "building")
         .order_by("-history_date")[:limit]
     )
+
+
+def unit_search(
+    *,
+    project: Project,
+    status: str | None = None,
+    building: str | None = None,
+    bedrooms: int | None = None,
+    min_total: Decimal | None = None,
+    max_total: Decimal | None = None,
+) -> QuerySet[Unit]:
+    """Units of a project narrowed by the API's filters (each optional), in board order, one query."""
+    units = unit_list_for_api(project=project)
+    if status:
+        units = units.filter(status=status)
+    if building:
+        units = units.filter(building__name=building)
+    if bedrooms is not None:
+        units = units.filter(bedrooms=bedrooms)
+    if min_total is not None:
+        units = units.filter(list_price_total__gte=min_total)
+    if max_total is not None:
+        units = units.filter(list_price_total__lte=max_total)
+    return units

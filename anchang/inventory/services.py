@@ -35,7 +35,9 @@ def unit_change_status(*, unit_id: int, to_status: str, by: User, reason: str = 
             _("房源 %(unit)s 当前为“%(current)s”，不能改为“%(target)s”。")
             % {"unit": unit.label, "current": unit.get_status_display(), "target": _label(to_status)}
         )
-    if (current, to_status) in MANAGER_ONLY_TRANSITIONS and not (by.role == Role.MANAGER or by.sees_all_projects):
+    if (current, to_status) in MANAGER_ONLY_TRANSITIONS and not (
+        by.role == Role.MANAGER or by.sees_all_projects
+    ):
         raise Forbidden(_("只有案场经理可以设置或解除销控。"))
     now = timezone.now()
     updated = Unit.objects.filter(pk=unit_id, status=current).update(status=to_status, status_changed_at=now)
@@ -48,7 +50,7 @@ def unit_change_status(*, unit_id: int, to_status: str, by: User, reason: str = 
 
 
 def _record_history(unit: Unit, *, by: User, reason: str, when: datetime) -> None:
-    history_model = Unit.history.model  # type: ignore[attr-defined]
+    history_model = Unit.history.model
     tracked = [f for f in history_model._meta.fields if not f.name.startswith("history_")]
     history_model.objects.create(
         **{f.attname: getattr(unit, f.attname) for f in tracked},

@@ -19,7 +19,9 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 # Only a manager may put a unit under sales control or lift it (product.md §8: "held, by a manager").
-MANAGER_ONLY_TRANSITIONS: frozenset[tuple[str, str]] = frozenset({(S.AVAILABLE, S.HELD), (S.HELD, S.AVAILABLE)})
+MANAGER_ONLY_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {(S.AVAILABLE, S.HELD), (S.HELD, S.AVAILABLE)}
+)
 
 
 def can_transition(current: str, target: str) -> bool:

@@ -44,7 +44,7 @@ def board(request: HttpRequest, project_id: int) -> HttpResponse:
         "active_nav": "board",
         "highlight": request.GET.get("unit"),
     }
-    template = "inventory/_board_live.html" if request.htmx else "inventory/board.html"
+    template = "inventory/_board_live.html" if getattr(request, "htmx", False) else "inventory/board.html"
     return render(request, template, context)
 
 
@@ -62,18 +62,25 @@ def _unit_for(request: HttpRequest, unit_id: int) -> Unit:
 def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit_for(request, unit_id)
     user: User = request.user  # type: ignore[assignment]
-    history = unit.history.select_related("history_user").order_by("-history_date")[:20]  # type: ignore[attr-defined]
+    history = unit.history.select_related("history_user").order_by("-history_date")[:20]
     can_hold = user.has_perm("inventory.hold_unit")
     form = UnitStatusForm()
     form.fields["status"].choices = [  # type: ignore[attr-defined]
-        (choice, label) for choice, label in form.fields["status"].choices  # type: ignore[attr-defined]
+        (choice, label)
+        for choice, label in form.fields["status"].choices  # type: ignore[attr-defined]
         if choice in ALLOWED_TRANSITIONS[unit.status]
     ]
     return render(
         request,
         "inventory/unit_detail.html",
-        {"unit": unit, "history": history, "project": unit.project, "can_change": can_hold, "form": form,
-         "active_nav": "board"},
+        {
+            "unit": unit,
+            "history": history,
+            "project": unit.project,
+            "can_change": can_hold,
+            "form": form,
+            "active_nav": "board",
+        },
     )
 
 
@@ -89,7 +96,12 @@ def unit_status_change(request: HttpRequest, unit_id: int) -> HttpResponse:
         messages.error(request, _("请选择新状态并填写原因。"))
         return redirect("inventory:unit", unit_id=unit.pk)
     try:
-        unit_change_status(unit_id=unit.pk, to_status=form.cleaned_data["status"], by=user, reason=form.cleaned_data["reason"])
+        unit_change_status(
+            unit_id=unit.pk,
+            to_status=form.cleaned_data["status"],
+            by=user,
+            reason=form.cleaned_data["reason"],
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -100,11 +112,12 @@ def unit_status_change(request: HttpRequest, unit_id: int) -> HttpResponse:
 @login_required
 def unit_import(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project_for(request, project_id, "inventory.import_units")
+    user: User = request.user  # type: ignore[assignment]
     form = UnitImportForm(request.POST or None, request.FILES or None)
     errors: list[importing.RowError] = []
     if request.method == "POST" and form.is_valid():
         try:
-            created = importing.units_import(project=project, upload=form.cleaned_data["file"], by=request.user)  # type: ignore[arg-type]
+            created = importing.units_import(project=project, upload=form.cleaned_data["file"], by=user)
         except importing.UnitImportRejected as rejected:
             errors = rejected.errors
             form.add_error("file", rejected.message)
@@ -115,8 +128,13 @@ def unit_import(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(
         request,
         "inventory/import.html",
-        {"project": project, "form": form, "errors": errors, "active_nav": "import",
-         "columns": importing.COLUMNS},
+        {
+            "project": project,
+            "form": form,
+            "errors": errors,
+            "active_nav": "import",
+            "columns": importing.COLUMNS,
+        },
         status=status,
     )
 
@@ -128,5 +146,7 @@ def unit_import_template_download(request: HttpRequest, project_id: int) -> Http
         importing.unit_import_template(project=project),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f'{project.name}-房源导入模板.xlsx')}"
+    response["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote(f'{project.name}-房源导入模板.xlsx')}"
+    )
     return response

@@ -74,7 +74,9 @@ def test_admin_home_lists_companies_projects_and_roles(client_for, project, admi
 def test_navigation_follows_the_role(client_for, project) -> None:
     board = reverse("inventory:board", args=[project.pk])
     importing = reverse("inventory:import", args=[project.pk])
-    manager_html = client_for(factories.user_in(project, role=Role.MANAGER)).get(reverse("home")).content.decode()
+    manager_html = (
+        client_for(factories.user_in(project, role=Role.MANAGER)).get(reverse("home")).content.decode()
+    )
     assert board in manager_html and importing in manager_html
     agent_html = client_for(factories.user_in(project, role=Role.AGENT)).get(reverse("home")).content.decode()
     assert board not in agent_html and importing not in agent_html
@@ -90,7 +92,9 @@ def test_project_switcher_only_switches_to_visible_projects(client_for, project,
     client = client_for(manager)
     assert client.post(reverse("switch_project"), {"project": other_project.pk}).status_code == 404
     ProjectMembership.objects.create(user=manager, project=other_project)
-    assert client.post(reverse("switch_project"), {"project": other_project.pk, "next": "/"}).status_code == 302
+    assert (
+        client.post(reverse("switch_project"), {"project": other_project.pk, "next": "/"}).status_code == 302
+    )
     assert other_project.name in client.get(reverse("home")).content.decode().split("<main", 1)[1][:2000]
 
 
@@ -111,7 +115,11 @@ def test_manager_home_query_count_is_fixed(client_for, project) -> None:
 
 def test_staff_page_masks_mobiles(client_for, project) -> None:
     factories.user_in(project, role=Role.CONSULTANT, mobile="+8613812341234")
-    html = client_for(factories.user_in(project, role=Role.MANAGER)).get(reverse("project_staff", args=[project.pk])).content.decode()
+    html = (
+        client_for(factories.user_in(project, role=Role.MANAGER))
+        .get(reverse("project_staff", args=[project.pk]))
+        .content.decode()
+    )
     assert "138****1234" in html and "13812341234" not in html
 
 

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 from itertools import count
+from typing import cast
 
 import factory
 
@@ -40,7 +41,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "test-pass-123")
 
     @factory.post_generation
-    def persist_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
+    def persist_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             obj.save()
 
@@ -56,7 +57,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     city = "杭州"
 
     @factory.post_generation
-    def with_settings(obj: Project, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
+    def with_settings(obj: Project, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             ProjectSettings.objects.get_or_create(project=obj)
 
@@ -89,11 +90,18 @@ class UnitFactory(factory.django.DjangoModelFactory):
     list_price_total = Decimal("2850000.00")
 
 
-def project_with_units(*, buildings: int, floors: int, units_per_floor: int, name: str | None = None) -> Project:
+def project_with_units(
+    *, buildings: int, floors: int, units_per_floor: int, name: str | None = None
+) -> Project:
     """A project with a full grid of units; prices and layouts vary with floor and position."""
-    project = ProjectFactory(**({"name": name} if name else {}))
+    project = cast(Project, ProjectFactory(**({"name": name} if name else {})))
     for b in range(1, buildings + 1):
-        building = BuildingFactory(project=project, name=f"{b}栋", floors=floors, units_per_floor=units_per_floor, sort_order=b)
+        building = cast(
+            Building,
+            BuildingFactory(
+                project=project, name=f"{b}栋", floors=floors, units_per_floor=units_per_floor, sort_order=b
+            ),
+        )
         Unit.objects.bulk_create(
             Unit(
                 project=project,
@@ -117,6 +125,6 @@ def project_with_units(*, buildings: int, floors: int, units_per_floor: int, nam
 
 def user_in(project: Project, *, role: str, username: str | None = None, **extra: object) -> User:
     """A user of `role` who is a member of `project`."""
-    user = UserFactory(role=role, **({"username": username} if username else {}), **extra)
+    user = cast(User, UserFactory(role=role, **({"username": username} if username else {}), **extra))
     ProjectMembership.objects.get_or_create(user=user, project=project)
     return user

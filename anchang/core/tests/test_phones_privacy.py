@@ -26,8 +26,21 @@ def test_mainland_mobiles_normalise_to_e164(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", None, "12345", "12812345678", "1381234567", "138123456789", "02155551234", "abcdefghijk",
-     "+12025550123", "1381234567a", "1" * 40, "13812345678; DROP TABLE"],
+    [
+        "",
+        "   ",
+        None,
+        "12345",
+        "12812345678",
+        "1381234567",
+        "138123456789",
+        "02155551234",
+        "abcdefghijk",
+        "+12025550123",
+        "1381234567a",
+        "1" * 40,
+        "13812345678; DROP TABLE",
+    ],
 )
 def test_anything_but_a_mainland_mobile_is_refused_naming_the_field(raw: str | None) -> None:
     with pytest.raises(PhoneInvalid) as caught:
@@ -56,8 +69,13 @@ def test_id_numbers_show_at_most_first_six_and_last_four() -> None:
 
 @pytest.mark.parametrize(
     ("name", "gender", "shown"),
-    [("王小明", "male", "王先生"), ("李娜", "female", "李女士"), ("欧阳修文", "male", "欧阳先生"), ("张三", None, "张**"),
-     ("", "male", "访客")],
+    [
+        ("王小明", "male", "王先生"),
+        ("李娜", "female", "李女士"),
+        ("欧阳修文", "male", "欧阳先生"),
+        ("张三", None, "张**"),
+        ("", "male", "访客"),
+    ],
 )
 def test_public_screens_show_surname_and_honorific_only(name: str, gender: str | None, shown: str) -> None:
     assert public_name(name, gender) == shown

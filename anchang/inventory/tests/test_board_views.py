@@ -63,7 +63,11 @@ def test_filters_dim_units_outside_them_and_keep_the_grid(client_for, project, m
 
 def test_building_filter_shows_only_that_building(client_for, project, manager) -> None:
     building = project.buildings.get(name="2栋")
-    html = client_for(manager).get(reverse("inventory:board", args=[project.pk]), {"building": building.pk}).content.decode()
+    html = (
+        client_for(manager)
+        .get(reverse("inventory:board", args=[project.pk]), {"building": building.pk})
+        .content.decode()
+    )
     assert "<h3>2栋" in html and "<h3>1栋" not in html
 
 
@@ -108,7 +112,9 @@ def test_unit_detail_shows_prices_in_chinese_conventions(client_for, project, co
 def test_manager_holds_a_unit_from_its_page_with_a_reason(client_for, project, manager) -> None:
     unit = Unit.objects.filter(project=project).first()
     client = client_for(manager)
-    response = client.post(reverse("inventory:unit_status", args=[unit.pk]), {"status": "held", "reason": "领导预留"})
+    response = client.post(
+        reverse("inventory:unit_status", args=[unit.pk]), {"status": "held", "reason": "领导预留"}
+    )
     assert response.status_code == 302
     unit.refresh_from_db()
     assert unit.status == UnitStatus.HELD
@@ -119,7 +125,9 @@ def test_manager_holds_a_unit_from_its_page_with_a_reason(client_for, project, m
 def test_an_illegal_change_from_the_page_is_refused_with_a_message(client_for, project, manager) -> None:
     unit = Unit.objects.filter(project=project).first()
     client = client_for(manager)
-    response = client.post(reverse("inventory:unit_status", args=[unit.pk]), {"status": "contracted", "reason": "x"}, follow=True)
+    response = client.post(
+        reverse("inventory:unit_status", args=[unit.pk]), {"status": "contracted", "reason": "x"}, follow=True
+    )
     unit.refresh_from_db()
     assert unit.status == UnitStatus.AVAILABLE
     assert "不能改为" in response.content.decode()
@@ -127,7 +135,9 @@ def test_an_illegal_change_from_the_page_is_refused_with_a_message(client_for, p
 
 def test_a_consultant_cannot_post_a_status_change(client_for, project, consultant) -> None:
     unit = Unit.objects.filter(project=project).first()
-    response = client_for(consultant).post(reverse("inventory:unit_status", args=[unit.pk]), {"status": "held", "reason": "x"})
+    response = client_for(consultant).post(
+        reverse("inventory:unit_status", args=[unit.pk]), {"status": "held", "reason": "x"}
+    )
     assert response.status_code == 404
     unit.refresh_from_db()
     assert unit.status == UnitStatus.AVAILABLE

@@ -93,7 +93,7 @@ def _race(worker, n: int) -> list[object]:
         try:
             barrier.wait()
             outcome: object = worker()
-        except Exception as error:  # noqa: BLE001 - the outcome of each thread is what we assert on
+        except Exception as error:
             outcome = error
         finally:
             connection.close()

@@ -18,8 +18,17 @@ class Command(BaseCommand):
         os.execv(
             sys.executable,
             [
-                sys.executable, "-m", "gunicorn", "anchang.wsgi:application",
-                "--bind", f"{host}:{port}", "--workers", str(workers),
-                "--access-logfile", "-", "--timeout", "60",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "anchang.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-",
+                "--timeout",
+                "60",
             ],
         )
