@@ -1,9 +1,12 @@
 """Personas and factories shared by every app's tests (architecture rule 10)."""
 
+from collections.abc import Iterator
 from typing import cast
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.test.utils import override_settings
 
 from anchang.accounts.models import Role, User
 from anchang.core.testing import factories
@@ -30,13 +33,17 @@ def other_project(db: None) -> Project:
     return factories.project_with_units(buildings=1, floors=2, units_per_floor=2, name="别处项目")
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings) -> None:
-    # Production uses whitenoise's manifest (filled by collectstatic); tests render templates without it.
-    settings.STORAGES = {
+@pytest.fixture(scope="session", autouse=True)
+def _plain_static_storage() -> Iterator[None]:
+    # Production uses whitenoise's manifest (filled by collectstatic). Tests, and the live server of
+    # the browser journeys, render and serve static files straight from the apps instead; session
+    # scope so the override is in place before the live server thread starts.
+    plain = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    with override_settings(STORAGES=plain):
+        yield
 
 
 def _persona(project: Project, role: str, username: str, **extra: object) -> User:
