@@ -11,6 +11,8 @@ from anchang.accounts.api import BearerTokenAuth
 from anchang.accounts.api import router as accounts_router
 from anchang.core.api import install_error_handlers, not_found_response
 from anchang.inventory.api import router as inventory_router
+from anchang.reception.api import router as reception_router
+from anchang.reception.appointment_api import router as appointments_router
 
 
 class AnchangAPI(NinjaAPI):
@@ -21,9 +23,11 @@ class AnchangAPI(NinjaAPI):
         ninja's own root view (kept only so that it can be reversed) would answer Django's HTML 404.
         """
         patterns, app_name, namespace = super().urls
+        # `[\s\S]` rather than `.`: a path with an encoded newline must land here too, and Django's
+        # reverse() cannot parse the inline flag `(?s)`.
         root = [p for p in patterns if getattr(p, "name", None) == "api-root"]
         others = [p for p in patterns if getattr(p, "name", None) != "api-root"]
-        return [*others, re_path(r"^.*$", self._unknown_path), *root], app_name, namespace
+        return [*others, re_path(r"^[\s\S]*$", self._unknown_path), *root], app_name, namespace
 
     @csrf_exempt
     def _unknown_path(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -42,3 +46,5 @@ api = AnchangAPI(
 install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", inventory_router)
+api.add_router("", reception_router)
+api.add_router("", appointments_router)

@@ -42,7 +42,9 @@ def _plain_static_storage() -> Iterator[None]:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    with override_settings(STORAGES=plain):
+    # Hashing a password with PBKDF2 costs ~0.2 s; tests create many users and never need the strength.
+    fast_hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(STORAGES=plain, PASSWORD_HASHERS=fast_hashers):
         yield
 
 

@@ -59,9 +59,13 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
     "phonenumber_field",
+    "django_tasks",
+    "django_tasks_db",
     "anchang.core",
     "anchang.accounts",
     "anchang.inventory",
+    "anchang.customers",
+    "anchang.reception",
     "anchang.demo",
 ]
 
@@ -107,6 +111,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock at BEGIN so
     # two writers queue on busy_timeout instead of failing with "database is locked" mid-transaction.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -149,6 +154,17 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+
+# Background work (architecture: django-tasks with the database backend; `anchang worker` runs it).
+# TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend runs tasks inline (debugging only).
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A WeCom group robot answers within a second; a hung call must not hold a worker for long.
+WECOM_TIMEOUT_SECONDS = float(env_str("WECOM_TIMEOUT_SECONDS", "5"))
 
 PHONENUMBER_DEFAULT_REGION = "CN"
 PHONENUMBER_DB_FORMAT = "E164"

@@ -10,6 +10,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("notifications/", include("anchang.core.urls")),
     path("", include("anchang.accounts.urls")),
     path("", include("anchang.inventory.urls")),
+    path("", include("anchang.reception.urls")),
+    path("", include("anchang.reception.appointment_urls")),
 ]

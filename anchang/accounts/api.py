@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Annotated
 
 from axes.handlers.proxy import AxesProxyHandler
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,4 +68,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> TokenOut:
     if user is None or not user.is_active:
         raise WrongCredentials(_("用户名或密码不正确。"))
     token, raw = ApiToken.issue(user)
+    # A token is a login without a session: tell the listeners (axes resets the failure count on success,
+    # Django records last_login) as django.contrib.auth.login() would.
+    user_logged_in.send(sender=type(user), request=request, user=user)
     return TokenOut(token=raw, expires_at=timezone.localtime(token.expires_at))

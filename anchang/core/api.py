@@ -64,7 +64,9 @@ def error_response(
     message: str,
     fields: dict[str, str] | None = None,
 ) -> HttpResponse:
-    return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
+    return api.create_response(
+        request, {"code": code, "message": message, "fields": fields or {}}, status=status
+    )
 
 
 def _field_message(error: dict[str, Any]) -> str:
@@ -142,7 +144,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return error_response(api, request, status=401, code="unauthenticated", message=_http_error_message(401))
+        return error_response(
+            api, request, status=401, code="unauthenticated", message=_http_error_message(401)
+        )
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:

@@ -7,3 +7,71 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class NotificationChannel(models.TextChoices):
+    IN_APP = "in_app", "站内"
+    LOG = "log", "日志"
+    WECOM = "wecom", "企业微信群机器人"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+
+
+class Notification(models.Model):
+    """The outbox: written in the same transaction as the fact it announces, delivered by the worker.
+
+    In-app rows are "delivered" the moment they commit (the bell reads them); log and WeCom rows are
+    sent by `core.tasks.deliver_notification`, retried with backoff until `max_attempts`.
+    """
+
+    recipient = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    project_id = models.BigIntegerField(null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=NotificationChannel.choices)
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=120)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    target = models.CharField(max_length=500, blank=True, help_text="webhook URL for WeCom")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "channel", "read_at"], name="notification_unread_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.kind} → {self.recipient_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request sent with an `Idempotency-Key` (api.md), replayed for 24 h."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=100)
+    key = models.CharField(max_length=100)
+    body_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -5,20 +5,26 @@ landlines, short codes and numbers in unassigned ranges are refused, so that a t
 creates a second customer.
 """
 
+import re
+
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from anchang.core.errors import PhoneInvalid
 
+_DIGITS = re.compile(r"\+?\d+")
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
-def normalize_mainland_mobile(raw: str | None, *, field: str = "phone") -> str:
+def normalize_mainland_mobile(raw: object, *, field: str = "phone") -> str:
     """Return the E.164 form of a mainland mobile, or raise PhoneInvalid naming `field`."""
-    text = (raw or "").strip().replace(" ", "").replace("-", "")
+    text = raw if isinstance(raw, str) else ""
+    for separator in (" ", "\u3000", "-", "(", ")"):
+        text = text.replace(separator, "")
     if not text:
         raise PhoneInvalid(fields={field: str(PhoneInvalid.default_message)})
-    if len(text) > 20:
+    # Only digits (and a leading +): phonenumbers would read letters as keypad digits (1381234abcd).
+    if len(text) > 20 or not _DIGITS.fullmatch(text):
         raise PhoneInvalid(fields={field: str(PhoneInvalid.default_message)})
     try:
         parsed = phonenumbers.parse(text, "CN")

@@ -65,6 +65,20 @@ class ProjectSettings(models.Model):
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
     rule_set_version = models.PositiveIntegerField(_("规则版本"), default=1)
+    designated_consumes_turn = models.BooleanField(
+        _("指定/归属/渠道接待占用轮次"),
+        default=False,
+        help_text=_("默认不占用：这类接待不消耗顾问的轮排顺位。"),
+    )
+    rotation_mode = models.CharField(
+        _("轮排方式"),
+        max_length=20,
+        choices=[("single", _("统一排队")), ("alternate_teams", _("甲乙方团队交替"))],
+        default="single",
+    )
+    one_customer_at_a_time = models.BooleanField(_("顾问已有客户在场时不再分配新客"), default=True)
+    wecom_webhook_url = models.URLField(_("企业微信群机器人 Webhook"), blank=True)
+    reminder_minutes_before = models.PositiveSmallIntegerField(_("预约提醒提前（分钟）"), default=60)
 
     class Meta:
         verbose_name = _("项目规则")

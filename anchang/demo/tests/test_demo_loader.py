@@ -86,8 +86,6 @@ def test_demo_loads_two_projects_with_a_full_sales_board() -> None:
 
 @pytest.mark.django_db
 def test_demo_users_have_their_roles_companies_and_the_demo_password(settings: Settings) -> None:
-    # Fifteen logins with the production PBKDF2 cost take seconds; the hasher is not what is tested here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("demo", "--quiet")
 
     users = User.objects.select_related("company", "team__company").in_bulk(

@@ -1,0 +1,248 @@
+"""POST /api/v1/auth/token and bearer authentication (api.md "Auth", quality.md P6)."""
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from anchang.accounts.models import ApiToken, Role, User
+from anchang.core.testing import factories
+from anchang.inventory.models import Project
+
+TOKEN_URL = "/api/v1/auth/token"
+PASSWORD = "test-pass-123"  # what UserFactory sets
+
+
+def post_token(client: Client, body: object, *, ip: str = "10.0.0.1", **extra: str):
+    raw = body if isinstance(body, bytes | str) else json.dumps(body)
+    return client.post(TOKEN_URL, raw, content_type="application/json", REMOTE_ADDR=ip, **extra)
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"code", "message", "fields"}
+    assert body["code"] == code
+    assert body["message"]
+    return body
+
+
+def test_right_password_returns_a_working_token_with_an_aware_expiry(client: Client, manager: User) -> None:
+    before = timezone.now()
+
+    response = post_token(client, {"username": "manager_p", "password": PASSWORD})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"token", "expires_at"}
+    expires_at = datetime.fromisoformat(body["expires_at"])
+    assert expires_at.utcoffset() == timedelta(hours=8), "times are ISO 8601 with the Asia/Shanghai offset"
+    assert before + settings.API_TOKEN_TTL - timedelta(minutes=1) <= expires_at
+    assert expires_at <= timezone.now() + settings.API_TOKEN_TTL
+    projects = client.get("/api/v1/projects", headers={"Authorization": f"Bearer {body['token']}"})
+    assert projects.status_code == 200
+    manager.refresh_from_db()
+    assert manager.last_login is not None and manager.last_login >= before
+
+
+def test_only_a_hash_of_the_token_is_stored(client: Client, manager: User) -> None:
+    token = post_token(client, {"username": "manager_p", "password": PASSWORD}).json()["token"]
+
+    stored = ApiToken.objects.get(user=manager)
+    assert token not in stored.key_hash
+
+
+def test_expired_token_is_refused(client: Client, manager: User, api_token_for) -> None:
+    headers = api_token_for(manager)
+    ApiToken.objects.filter(user=manager).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert_error(client.get("/api/v1/projects", headers=headers), 401, "unauthenticated")
+
+
+def test_token_of_a_deactivated_user_is_refused(client: Client, manager: User, api_token_for) -> None:
+    headers = api_token_for(manager)
+    User.objects.filter(pk=manager.pk).update(is_active=False)
+
+    assert_error(client.get("/api/v1/projects", headers=headers), 401, "unauthenticated")
+
+
+@pytest.mark.parametrize(
+    "username, password",
+    [("manager_p", "wrong-password"), ("nobody_here", PASSWORD), ("MANAGER_P", PASSWORD)],
+    ids=["wrong-password", "unknown-user", "wrong-case-username"],
+)
+def test_wrong_credentials_answer_401_without_saying_which_part_was_wrong(
+    client: Client, manager: User, username: str, password: str
+) -> None:
+    body = assert_error(
+        post_token(client, {"username": username, "password": password}), 401, "invalid_credentials"
+    )
+
+    assert body["message"] == "用户名或密码不正确。"
+    assert not ApiToken.objects.exists()
+
+
+def test_inactive_user_cannot_get_a_token(client: Client, manager: User) -> None:
+    User.objects.filter(pk=manager.pk).update(is_active=False)
+
+    assert_error(
+        post_token(client, {"username": "manager_p", "password": PASSWORD}), 401, "invalid_credentials"
+    )
+
+
+def test_sixth_attempt_is_refused_with_429_even_with_the_right_password(
+    client: Client, manager: User
+) -> None:
+    wrong = {"username": "manager_p", "password": "wrong-password"}
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        assert_error(post_token(client, wrong, ip="10.0.0.6"), 401, "invalid_credentials")
+
+    body = assert_error(
+        post_token(client, {"username": "manager_p", "password": PASSWORD}, ip="10.0.0.6"),
+        429,
+        "too_many_attempts",
+    )
+
+    assert "锁定" in body["message"]
+    assert not ApiToken.objects.exists()
+
+
+def test_lockout_is_per_username_and_address(client: Client, manager: User, consultant: User) -> None:
+    wrong = {"username": "manager_p", "password": "wrong-password"}
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        post_token(client, wrong, ip="10.0.0.7")
+
+    assert (
+        post_token(client, {"username": "manager_p", "password": PASSWORD}, ip="10.0.0.8").status_code == 200
+    )
+    assert (
+        post_token(client, {"username": "consultant_p", "password": PASSWORD}, ip="10.0.0.7").status_code
+        == 200
+    )
+    assert (
+        post_token(client, {"username": "manager_p", "password": PASSWORD}, ip="10.0.0.7").status_code == 429
+    )
+
+
+def test_a_success_before_the_limit_resets_the_failure_count(client: Client, manager: User) -> None:
+    wrong = {"username": "manager_p", "password": "wrong-password"}
+    right = {"username": "manager_p", "password": PASSWORD}
+    for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        post_token(client, wrong, ip="10.0.0.9")
+    assert post_token(client, right, ip="10.0.0.9").status_code == 200
+
+    for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert post_token(client, wrong, ip="10.0.0.9").status_code == 401
+    assert post_token(client, right, ip="10.0.0.9").status_code == 200
+
+
+def test_throttling_holds_whatever_the_language(client: Client, manager: User) -> None:
+    wrong = {"username": "manager_p", "password": "wrong-password"}
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        post_token(client, wrong, ip="10.0.0.10", HTTP_ACCEPT_LANGUAGE="en")
+
+    response = post_token(client, wrong, ip="10.0.0.10", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert_error(response, 429, "too_many_attempts")
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (b"username=manager_p&password=x", "body"),
+        (b"{not json", "body"),
+        (b"[]", "username"),
+        (b"null", "username"),
+        (b'"manager_p"', "username"),
+        ({}, "username"),
+        ({"username": "manager_p"}, "password"),
+        ({"password": PASSWORD}, "username"),
+        ({"username": 12, "password": PASSWORD}, "username"),
+        ({"username": "manager_p", "password": ["x"]}, "password"),
+        ({"username": "", "password": PASSWORD}, "username"),
+        ({"username": "a" * 151, "password": PASSWORD}, "username"),
+        ({"username": "manager_p", "password": "x" * 5000}, "password"),
+        ({"username": "manager_p\x00", "password": PASSWORD}, "username"),
+    ],
+    ids=[
+        "form-encoded",
+        "broken-json",
+        "json-array",
+        "json-null",
+        "json-string",
+        "empty-object",
+        "no-password",
+        "no-username",
+        "username-number",
+        "password-list",
+        "empty-username",
+        "huge-username",
+        "huge-password",
+        "nul-in-username",
+    ],
+)
+def test_malformed_token_requests_answer_400_and_change_nothing(
+    client: Client, manager: User, body: object, field: str
+) -> None:
+    response = post_token(client, body)
+
+    result = assert_error(response, 400, "invalid")
+    assert field in result["fields"]
+    assert not ApiToken.objects.exists()
+    assert not AccessAttempt.objects.exists(), "malformed requests are not login attempts"
+
+
+def test_token_endpoint_only_accepts_post(client: Client, db: None) -> None:
+    assert client.get(TOKEN_URL).status_code == 405
+
+
+@pytest.fixture
+def endpoints(project: Project) -> list[str]:
+    return [
+        "/api/v1/projects",
+        f"/api/v1/projects/{project.pk}/staff",
+        f"/api/v1/projects/{project.pk}/units",
+        "/api/v1/projects/999999/units",
+    ]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": "Token abc"},
+        {"Authorization": "Basic bWFuYWdlcl9wOnRlc3QtcGFzcy0xMjM="},
+        {"Authorization": "Bearer " + "x" * 10_000},
+    ],
+    ids=["none", "empty", "scheme-only", "blank-token", "garbage", "other-scheme", "basic", "huge"],
+)
+def test_every_endpoint_needs_a_bearer_token(
+    client: Client, manager: User, endpoints: list[str], headers: dict[str, str]
+) -> None:
+    for url in endpoints:
+        assert_error(client.get(url, headers=headers), 401, "unauthenticated")
+
+
+def test_a_session_login_is_not_an_api_login(client: Client, manager: User, endpoints: list[str]) -> None:
+    client.force_login(manager)
+
+    for url in endpoints:
+        assert_error(client.get(url), 401, "unauthenticated")
+
+
+def test_a_token_only_ever_acts_as_its_own_user(client: Client, project: Project, api_token_for) -> None:
+    outsider = factories.UserFactory(username="outsider", role=Role.MANAGER)
+    factories.user_in(project, role=Role.MANAGER, username="insider")
+
+    response = client.get(f"/api/v1/projects/{project.pk}/units", headers=api_token_for(outsider))
+
+    assert_error(response, 404, "not_found")

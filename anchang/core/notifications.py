@@ -1,0 +1,295 @@
+"""Notifications go through the outbox (`core.models.Notification`).
+
+`notify` writes the rows inside the caller's transaction, so a notification exists exactly when the
+fact it announces was committed; delivery of log and WeCom rows happens after commit, in the worker
+(`core.tasks.deliver_notification`, run by `anchang worker`).
+
+Delivery is at-least-once towards the outside world and exactly-once in the outbox:
+
+- a task first *claims* its row with one conditional UPDATE (pending, due, attempts left) that pushes
+  `next_attempt_at` one lease into the future and counts the attempt. A second task for the same row,
+  or a concurrent worker, matches nothing and skips; a worker that dies mid-send leaves a row whose
+  lease expires, and the sweep hands it out again.
+- the outcome is written only while the row still carries the claimed attempt number (a fence), so a
+  late answer from a worker whose lease was taken over cannot overwrite the newer attempt.
+- failures back off exponentially; after `MAX_ATTEMPTS` the row is `failed` and stays visible.
+
+The periodic sweep (`notification_sweep_due`, registered in `core.periodic`) re-enqueues due rows: retries
+whose backoff has passed, leases of dead workers, and rows whose enqueue after commit was lost.
+"""
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from http.client import HTTPException
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from anchang.core.errors import NotFound
+from anchang.core.models import DeliveryStatus, Notification, NotificationChannel
+
+logger = logging.getLogger("anchang.notifications")
+
+MAX_ATTEMPTS = 5
+# 30 s × 2^attempts: 1 min, 2 min, 4 min, 8 min between the five tries, never more than an hour.
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 3600
+# A freshly written row has its own task enqueued on commit; the sweep only steps in when that task
+# evidently got lost (enqueue failed, queue wiped), so it leaves young rows alone for this long.
+SWEEP_GRACE = timedelta(seconds=60)
+SWEEP_BATCH = 500
+_LAST_ERROR_MAX = 300  # Notification.last_error max_length
+
+
+class DeliveryFailed(Exception):
+    """The channel refused or did not answer; the row is retried later."""
+
+
+def notify(
+    *,
+    recipients: Iterable[Any],
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    project_id: int | None = None,
+    webhook_url: str = "",
+) -> list[Notification]:
+    """In-app (bell) and log rows per recipient, plus one WeCom group message when a webhook is set."""
+    rows: list[Notification] = []
+    for recipient in {r.pk: r for r in recipients if r is not None}.values():
+        rows.append(
+            Notification(
+                recipient=recipient,
+                project_id=project_id,
+                channel=NotificationChannel.IN_APP,
+                kind=kind,
+                title=title,
+                body=body,
+                url=url,
+                status=DeliveryStatus.SENT,
+                sent_at=timezone.now(),
+            )
+        )
+        rows.append(
+            Notification(
+                recipient=recipient,
+                project_id=project_id,
+                channel=NotificationChannel.LOG,
+                kind=kind,
+                title=title,
+                body=body,
+                url=url,
+            )
+        )
+    if webhook_url:
+        rows.append(
+            Notification(
+                project_id=project_id,
+                channel=NotificationChannel.WECOM,
+                kind=kind,
+                title=title,
+                body=body,
+                url=url,
+                target=webhook_url,
+            )
+        )
+    created = Notification.objects.bulk_create(rows)
+    pending = [row.pk for row in created if row.status == DeliveryStatus.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _enqueue_delivery(pending))
+    return created
+
+
+def _enqueue_delivery(notification_ids: list[int]) -> None:
+    """Hand pending rows to the worker (called after commit)."""
+    from anchang.core.tasks import deliver_notification
+
+    for notification_id in notification_ids:
+        try:
+            deliver_notification.enqueue(notification_id=notification_id)
+        except Exception:
+            # The fact is committed and the row is pending: the sweep will enqueue it again. Failing
+            # here would turn a committed business action into an error page.
+            logger.exception(
+                "could not enqueue notification delivery", extra={"notification": notification_id}
+            )
+
+
+# --- delivery -------------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2**attempts, BACKOFF_CAP_SECONDS))
+
+
+def _wecom_timeout() -> float:
+    return float(getattr(settings, "WECOM_TIMEOUT_SECONDS", 5))
+
+
+def _claim_lease() -> timedelta:
+    # Longer than any single send can take (urllib's timeout applies per socket operation), so a live
+    # worker never has its row handed to a second one.
+    return timedelta(seconds=max(60.0, 10 * _wecom_timeout()))
+
+
+def _due(now: datetime) -> Q:
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+
+
+def notification_deliver(*, notification_id: int) -> str:
+    """Deliver one outbox row; returns what happened (`sent`, `retry`, `failed`, `skipped`)."""
+    now = timezone.now()
+    claimed = (
+        Notification.objects.filter(_due(now), pk=notification_id, status=DeliveryStatus.PENDING)
+        .filter(attempts__lt=MAX_ATTEMPTS)
+        .update(attempts=F("attempts") + 1, next_attempt_at=now + _claim_lease())
+    )
+    if claimed != 1:
+        # Already sent or failed, not due yet, or another worker holds it right now.
+        return "skipped"
+    row = Notification.objects.get(pk=notification_id)
+    try:
+        _send(row)
+    except DeliveryFailed as error:
+        return _record_failure(row, str(error))
+    fenced = Notification.objects.filter(
+        pk=row.pk, status=DeliveryStatus.PENDING, attempts=row.attempts
+    ).update(status=DeliveryStatus.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error="")
+    if not fenced:
+        logger.warning(
+            "notification delivered after its lease was taken over", extra={"notification": row.pk}
+        )
+    return "sent"
+
+
+def _record_failure(row: Notification, error: str) -> str:
+    gave_up = row.attempts >= MAX_ATTEMPTS
+    Notification.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING, attempts=row.attempts).update(
+        status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
+        next_attempt_at=None if gave_up else timezone.now() + retry_delay(row.attempts),
+        last_error=error[:_LAST_ERROR_MAX],
+    )
+    logger.warning(
+        "notification delivery failed",
+        extra={
+            "notification": row.pk,
+            "channel": row.channel,
+            "kind": row.kind,
+            "attempts": row.attempts,
+            "gave_up": gave_up,
+            "error": error[:_LAST_ERROR_MAX],
+        },
+    )
+    return "failed" if gave_up else "retry"
+
+
+def _send(row: Notification) -> None:
+    if row.channel == NotificationChannel.LOG:
+        logger.info(
+            "notification: %s",
+            row.title,
+            extra={
+                "notification": row.pk,
+                "kind": row.kind,
+                "recipient": row.recipient_id,
+                "project": row.project_id,
+                "body": row.body,
+                "url": row.url,
+            },
+        )
+    elif row.channel == NotificationChannel.WECOM:
+        _send_wecom(row)
+    # In-app rows need no sending: committing them is what puts them in the bell.
+
+
+def _send_wecom(row: Notification) -> None:
+    if urlsplit(row.target).scheme not in {"http", "https"}:
+        # urllib would also open file:// and ftp:// addresses; a webhook is only ever http(s).
+        raise DeliveryFailed(f"webhook URL must be http(s): {row.target[:100]!r}")
+    content = f"{row.title}\n{row.body}" if row.body else row.title
+    payload = json.dumps({"msgtype": "text", "text": {"content": content}}, ensure_ascii=False)
+    request = urllib.request.Request(
+        row.target,
+        data=payload.encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=_wecom_timeout()) as response:
+            answer = json.loads(response.read(64 * 1024) or b"{}")
+    except urllib.error.HTTPError as error:
+        raise DeliveryFailed(f"HTTP {error.code}") from error
+    except (OSError, HTTPException, ValueError) as error:
+        # URLError, timeouts and refused connections are OSErrors; ValueError covers a non-JSON answer.
+        raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+    errcode = answer.get("errcode") if isinstance(answer, dict) else None
+    if errcode != 0:
+        errmsg = answer.get("errmsg", "") if isinstance(answer, dict) else ""
+        raise DeliveryFailed(f"errcode {errcode}: {errmsg}")
+
+
+def notification_sweep_due(*, now: datetime | None = None) -> dict[str, int]:
+    """Re-enqueue pending rows that are due; give up on rows whose final attempt's worker vanished.
+
+    Safe to run twice or concurrently (R5): it only reads due rows and enqueues after commit, and a
+    second task for the same row finds it claimed or sent and skips.
+    """
+    now = now or timezone.now()
+    given_up = Notification.objects.filter(
+        status=DeliveryStatus.PENDING, attempts__gte=MAX_ATTEMPTS, next_attempt_at__lte=now
+    ).update(
+        status=DeliveryStatus.FAILED, next_attempt_at=None, last_error="worker lost during the last attempt"
+    )
+    due_ids = list(
+        Notification.objects.filter(status=DeliveryStatus.PENDING, attempts__lt=MAX_ATTEMPTS)
+        .filter(
+            Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=now - SWEEP_GRACE)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    if due_ids:
+        transaction.on_commit(lambda: _enqueue_delivery(due_ids))
+    if due_ids or given_up:
+        logger.info("notification sweep", extra={"requeued": len(due_ids), "given_up": given_up})
+    return {"requeued": len(due_ids), "given_up": given_up}
+
+
+# --- the bell: selectors and services for the in-app channel ---------------------------------------
+
+
+def notification_list_for(*, user: Any) -> QuerySet[Notification]:
+    """The user's own in-app notifications, newest first (nobody else's, whatever their role)."""
+    return Notification.objects.filter(recipient=user, channel=NotificationChannel.IN_APP).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def notification_unread_count_for(*, user: Any) -> int:
+    return notification_list_for(user=user).filter(read_at__isnull=True).count()
+
+
+@transaction.atomic
+def notification_mark_read(*, user: Any, notification_id: int) -> Notification:
+    try:
+        row = notification_list_for(user=user).get(pk=notification_id)
+    except Notification.DoesNotExist:
+        raise NotFound() from None
+    if row.read_at is None:
+        row.read_at = timezone.now()
+        Notification.objects.filter(pk=row.pk, read_at__isnull=True).update(read_at=row.read_at)
+    return row
+
+
+@transaction.atomic
+def notification_mark_all_read(*, user: Any) -> int:
+    return notification_list_for(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())

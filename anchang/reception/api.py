@@ -1,0 +1,259 @@
+from datetime import date, datetime
+from typing import Literal
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Header, Router, Schema
+
+from anchang.accounts.models import Role, User
+from anchang.accounts.selectors import project_visible_to
+from anchang.core.api import error_responses
+from anchang.core.errors import Forbidden, NotFound
+from anchang.core.idempotency import run_idempotent
+from anchang.inventory.models import Project
+from anchang.reception import rotation
+from anchang.reception.models import RotationEntry, Visit
+from anchang.reception.selectors import queue_for
+from anchang.reception.services import check_in, visit_end
+
+router = Router(tags=["reception"])
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _project(request: HttpRequest, pid: int) -> Project:
+    project = project_visible_to(user=_user(request), project_id=pid)
+    if project is None:
+        raise NotFound(_("项目不存在，或您无权查看。"))
+    return project
+
+
+def _require(user: User, *roles: str) -> None:
+    if not (user.role in roles or user.sees_all_projects):
+        raise Forbidden()
+
+
+class CheckInIn(Schema):
+    phone: str = ""
+    name: str = ""
+    gender: Literal["male", "female", ""] = ""
+    party_size: int = 1
+    source: str = ""
+    appointment_code: str | None = None
+    channel_code: str | None = None
+    designated_consultant_id: int | None = None
+    consent: bool
+
+
+class AttributionOut(Schema):
+    rule: str
+    consultant_id: int | None
+    consultant_name: str | None
+    consumes_turn: bool
+    explanation: str
+
+
+class CheckInOut(Schema):
+    visit_id: int
+    customer_id: int
+    visit_kind: str
+    channel_report_id: int | None
+    attribution: AttributionOut
+
+
+@router.post(
+    "/projects/{pid}/checkins",
+    response={201: CheckInOut, **error_responses(400, 401, 403, 404, 409)},
+    summary="来访登记与判客",
+)
+def checkin_create(
+    request: HttpRequest,
+    pid: int,
+    payload: CheckInIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+) -> tuple[int, dict[str, object]]:
+    project = _project(request, pid)
+    user = _user(request)
+    _require(user, Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT)
+
+    def work() -> tuple[int, dict[str, object]]:
+        result = check_in(project=project, by=user, **payload.dict())
+        consultant = result.visit.consultant
+        return 201, {
+            "visit_id": result.visit.pk,
+            "customer_id": result.customer.pk,
+            "visit_kind": result.visit.kind,
+            "channel_report_id": result.visit.channel_report_id,
+            "attribution": {
+                "rule": result.attribution.rule,
+                "consultant_id": consultant.pk if consultant else None,
+                "consultant_name": consultant.display_name if consultant else None,
+                "consumes_turn": result.attribution.consumes_turn,
+                "explanation": result.attribution.explanation,
+            },
+        }
+
+    return run_idempotent(
+        user=user, scope=f"checkin:{project.pk}", key=idempotency_key, body=payload.dict(), work=work
+    )
+
+
+class QueueEntryOut(Schema):
+    consultant_id: int
+    name: str
+    state: str
+    position: int
+
+
+class QueueOut(Schema):
+    date: date
+    queue: list[QueueEntryOut]
+
+
+def _queue_out(project: Project) -> QueueOut:
+    entries = queue_for(project=project)
+    return QueueOut(
+        date=rotation.today(),
+        queue=[
+            QueueEntryOut(
+                consultant_id=e.consultant_id, name=e.consultant.display_name, state=e.state, position=index
+            )
+            for index, e in enumerate(entries, start=1)
+        ],
+    )
+
+
+def _entry_out(project: Project, entry: RotationEntry) -> QueueEntryOut:
+    position = next(
+        item.position for item in _queue_out(project).queue if item.consultant_id == entry.consultant_id
+    )
+    return QueueEntryOut(
+        consultant_id=entry.consultant_id,
+        name=entry.consultant.display_name,
+        state=entry.state,
+        position=position,
+    )
+
+
+@router.get(
+    "/projects/{pid}/rotation", response={200: QueueOut, **error_responses(401, 403, 404)}, summary="今日轮排"
+)
+def rotation_get(request: HttpRequest, pid: int) -> QueueOut:
+    project = _project(request, pid)
+    _require(_user(request), Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT, Role.ATTENDANT)
+    return _queue_out(project)
+
+
+class SignInIn(Schema):
+    consultant_id: int | None = None
+
+
+def _consultant_of(project: Project, consultant_id: int) -> User:
+    consultant = User.objects.filter(pk=consultant_id, memberships__project=project).first()
+    if consultant is None:
+        raise NotFound(_("该顾问不在本项目。"))
+    return consultant
+
+
+@router.post(
+    "/projects/{pid}/rotation/sign-in",
+    response={200: QueueEntryOut, **error_responses(400, 401, 403, 404)},
+    summary="上岗",
+)
+def rotation_sign_in(request: HttpRequest, pid: int, payload: SignInIn) -> QueueEntryOut:
+    project = _project(request, pid)
+    user = _user(request)
+    consultant = _consultant_of(project, payload.consultant_id) if payload.consultant_id else user
+    entry = rotation.rotation_sign_in(project=project, consultant=consultant, by=user)
+    return _entry_out(project, entry)
+
+
+class StateIn(Schema):
+    state: Literal["waiting", "away", "off"]
+    reason: str = ""
+
+
+@router.post(
+    "/projects/{pid}/rotation/{consultant_id}/state",
+    response={200: QueueEntryOut, **error_responses(400, 401, 403, 404, 409)},
+    summary="更改在岗状态",
+)
+def rotation_state(request: HttpRequest, pid: int, consultant_id: int, payload: StateIn) -> QueueEntryOut:
+    project = _project(request, pid)
+    consultant = _consultant_of(project, consultant_id)
+    entry = rotation.rotation_set_state(
+        project=project, consultant=consultant, state=payload.state, by=_user(request), reason=payload.reason
+    )
+    return _entry_out(project, entry)
+
+
+class VisitOut(Schema):
+    id: int
+    customer_id: int
+    consultant_id: int | None
+    visit_kind: str
+    state: str
+    rule: str
+    checked_in_at: datetime
+    checked_out_at: datetime | None
+    outcome: str
+    missing_fields: list[str]
+
+
+def _visit_for(request: HttpRequest, visit_id: int) -> Visit:
+    user = _user(request)
+    visit = get_object_or_404(Visit, pk=visit_id)
+    if project_visible_to(user=user, project_id=visit.project_id) is None:
+        raise NotFound()
+    if not (
+        user.role in (Role.FRONTDESK, Role.MANAGER)
+        or user.sees_all_projects
+        or user.pk in (visit.consultant_id, visit.covering_for_id)
+    ):
+        raise NotFound()
+    return visit
+
+
+def _visit_out(visit: Visit) -> VisitOut:
+    return VisitOut(
+        id=visit.pk,
+        customer_id=visit.customer_id,
+        consultant_id=visit.consultant_id,
+        visit_kind=visit.kind,
+        state=visit.state,
+        rule=visit.rule,
+        checked_in_at=visit.checked_in_at,
+        checked_out_at=visit.checked_out_at,
+        outcome=visit.outcome,
+        missing_fields=visit.missing_fields,
+    )
+
+
+@router.get("/visits/{visit_id}", response={200: VisitOut, **error_responses(401, 404)}, summary="来访详情")
+def visit_get(request: HttpRequest, visit_id: int) -> VisitOut:
+    return _visit_out(_visit_for(request, visit_id))
+
+
+class CheckoutIn(Schema):
+    outcome: Literal["subscribed", "return", "no_interest", "invalid"]
+    invalid_reason: str = ""
+
+
+@router.post(
+    "/visits/{visit_id}/checkout",
+    response={200: VisitOut, **error_responses(400, 401, 404, 409)},
+    summary="结束接待（无效接待给补位）",
+)
+def visit_checkout(request: HttpRequest, visit_id: int, payload: CheckoutIn) -> VisitOut:
+    visit = _visit_for(request, visit_id)
+    return _visit_out(
+        visit_end(
+            visit_id=visit.pk,
+            by=_user(request),
+            outcome=payload.outcome,
+            invalid_reason=payload.invalid_reason,
+        )
+    )

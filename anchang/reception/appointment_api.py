@@ -1,0 +1,208 @@
+"""Appointments in the JSON API (api.md): book, list a day, cancel."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from anchang.accounts.models import User
+from anchang.accounts.selectors import project_visible_to
+from anchang.core.api import MAX_OFFSET, BlankIsNone, NoNul, error_responses, paginate
+from anchang.core.errors import Forbidden, InvalidInput, NotFound
+from anchang.customers.models import Source
+from anchang.inventory.models import Project
+from anchang.reception import appointments as svc
+from anchang.reception.models import Appointment, BookingChannel, VipTask, VipTier
+from anchang.reception.vip import local_day_bounds
+
+router = Router(tags=["appointments"])
+
+# Generous shape limits; the service applies the real rules with Chinese messages per field.
+ShortText = Annotated[str, Field(max_length=200), NoNul]
+PhoneText = Annotated[str, Field(max_length=40), NoNul]
+CalendarDay = date  # the query parameter is called `date`, which would shadow the type in its schema
+DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class AppointmentIn(Schema):
+    name: ShortText
+    phone: PhoneText
+    start_at: datetime = Field(
+        description="ISO 8601 带时区，如 2026-11-27T14:00:00+08:00；不带时区按北京时间"
+    )
+    party_size: Annotated[int, Field(ge=svc.PARTY_SIZE_MIN, le=svc.PARTY_SIZE_MAX)] = 1
+    consultant_id: Annotated[DbId | None, BlankIsNone] = None
+    vip_tier: VipTier = VipTier.GENERAL
+    source: Annotated[Source | None, BlankIsNone] = None
+    note: ShortText = ""
+    consent: bool = Field(description="必须为 true：客户已同意隐私告知")
+
+
+class PreparationTaskOut(Schema):
+    id: int
+    title: str
+    assignee_role: str
+    due_at: datetime
+    done_at: datetime | None
+
+
+class AppointmentOut(Schema):
+    id: int
+    code: str
+    start_at: datetime
+    status: str
+    preparation_tasks: list[PreparationTaskOut]
+
+
+class AppointmentListItem(Schema):
+    id: int
+    code: str
+    name: str
+    phone: str = Field(description="脱敏手机号；仅分配给本人的顾问可见完整号码")
+    start_at: datetime
+    party_size: int
+    consultant_id: int | None
+    consultant_name: str | None
+    vip_tier: str
+    status: str
+    channel: str
+
+
+class AppointmentPage(Schema):
+    items: list[AppointmentListItem]
+    count: int
+
+
+class AppointmentFilters(Schema):
+    date: Annotated[CalendarDay | None, BlankIsNone] = Field(None, description="YYYY-MM-DD，默认今天")
+    limit: Annotated[int, Field(ge=0, description="每页条数，超过 200 按 200 计")] = 100
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+
+
+class CancelIn(Schema):
+    reason: Annotated[str, Field(max_length=svc.REASON_MAX_LENGTH), NoNul]
+
+
+def _caller(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _project_for(request: HttpRequest, pid: int) -> Project:
+    # Not a member: 404 as if the project did not exist (api.md). A member whose role has no
+    # business with appointments (agent, attendant, service): 403.
+    user = _caller(request)
+    project = project_visible_to(user=user, project_id=pid)
+    if project is None:
+        raise NotFound(_("项目不存在，或您无权查看。"))
+    if not svc.may_use_appointments(user):
+        raise Forbidden()
+    return project
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return timezone.localtime(value) if value is not None else None
+
+
+def _appointment_out(appointment: Appointment, tasks: list[VipTask]) -> AppointmentOut:
+    return AppointmentOut(
+        id=appointment.pk,
+        code=appointment.code,
+        start_at=timezone.localtime(appointment.start_at),
+        status=appointment.status,
+        preparation_tasks=[
+            PreparationTaskOut(
+                id=task.pk,
+                title=task.title,
+                assignee_role=task.assignee_role,
+                due_at=timezone.localtime(task.due_at),
+                done_at=_local(task.done_at),
+            )
+            for task in tasks
+        ],
+    )
+
+
+@router.post(
+    "/projects/{pid}/appointments",
+    response={201: AppointmentOut, **error_responses(400, 401, 403, 404, 409)},
+    summary="新建预约（一级/二级贵宾自动生成接待准备清单）",
+)
+def appointment_create(request: HttpRequest, pid: int, payload: AppointmentIn) -> Status[AppointmentOut]:
+    project = _project_for(request, pid)
+    consultant = None
+    if payload.consultant_id is not None:
+        consultant = svc.appointment_consultant_for(project=project, consultant_id=payload.consultant_id)
+        if consultant is None:
+            raise InvalidInput(fields={"consultant_id": _("请选择本项目在岗的置业顾问。")})
+    appointment = svc.appointment_create(
+        project=project,
+        name=payload.name,
+        phone=payload.phone,
+        start_at=payload.start_at,
+        party_size=payload.party_size,
+        consultant=consultant,
+        source=payload.source or "",
+        vip_tier=payload.vip_tier,
+        note=payload.note,
+        consent=payload.consent,
+        channel=BookingChannel.API,
+        by=_caller(request),
+    )
+    tasks = list(appointment.preparation_tasks.order_by("due_at", "sort_order", "pk"))
+    return Status(201, _appointment_out(appointment, tasks))
+
+
+@router.get(
+    "/projects/{pid}/appointments",
+    response={200: AppointmentPage, **error_responses(400, 401, 403, 404)},
+    summary="某天的预约（手机号脱敏）",
+)
+def appointment_list(request: HttpRequest, pid: int, filters: Query[AppointmentFilters]) -> AppointmentPage:
+    project = _project_for(request, pid)
+    user = _caller(request)
+    day = filters.date or timezone.localdate()
+    try:
+        start, end = local_day_bounds(day)
+    except OverflowError:
+        raise InvalidInput(fields={"date": _("日期超出范围。")}) from None
+    appointments = svc.appointment_list_between(project=project, start=start, end=end)
+    page, count = paginate(appointments, limit=filters.limit, offset=filters.offset)
+    return AppointmentPage(
+        items=[
+            AppointmentListItem(
+                id=a.pk,
+                code=a.code,
+                name=a.name,
+                phone=svc.appointment_phone_for(viewer=user, appointment=a),
+                start_at=timezone.localtime(a.start_at),
+                party_size=a.party_size,
+                consultant_id=a.consultant_id,
+                consultant_name=a.consultant.display_name if a.consultant else None,
+                vip_tier=a.vip_tier,
+                status=a.status,
+                channel=a.channel,
+            )
+            for a in page
+        ],
+        count=count,
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response={200: AppointmentOut, **error_responses(400, 401, 403, 404, 409)},
+    summary="取消预约（须填写原因）",
+)
+def appointment_cancel(request: HttpRequest, appointment_id: int, payload: CancelIn) -> AppointmentOut:
+    user = _caller(request)
+    appointment = svc.appointment_get(appointment_id=appointment_id)
+    if appointment is None:
+        raise NotFound(_("预约不存在，或您无权查看。"))
+    _project_for(request, appointment.project_id)
+    cancelled = svc.appointment_cancel(appointment=appointment, by=user, reason=payload.reason)
+    return _appointment_out(
+        cancelled, list(cancelled.preparation_tasks.order_by("due_at", "sort_order", "pk"))
+    )

@@ -1,0 +1,237 @@
+"""Forms of the appointment pages. They check shapes; the services own the rules."""
+
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from anchang.accounts.models import User
+from anchang.core.errors import DomainError, PhoneInvalid
+from anchang.core.phones import normalize_mainland_mobile
+from anchang.customers.models import Source
+from anchang.reception.appointments import (
+    NAME_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    PARTY_SIZE_MAX,
+    REASON_MAX_LENGTH,
+)
+from anchang.reception.models import VipTier
+
+# Public booking page: which days and times a visitor may pick. Sales halls open 09:00–18:00, the
+# last visit starts half an hour before closing.
+BOOKING_FIRST_DAY_OFFSET = 1
+BOOKING_DAYS_AHEAD = 14
+BOOKING_FIRST_SLOT = time(9, 0)
+BOOKING_LAST_SLOT = time(17, 30)
+BOOKING_SLOT_MINUTES = 30
+
+_WEEKDAYS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
+
+
+def booking_days(today: date) -> list[tuple[str, str]]:
+    days = [today + timedelta(days=n) for n in range(BOOKING_FIRST_DAY_OFFSET, BOOKING_DAYS_AHEAD + 1)]
+    return [(d.isoformat(), f"{d:%m-%d} {_WEEKDAYS[d.weekday()]}") for d in days]
+
+
+def booking_slots() -> list[tuple[str, str]]:
+    slots = []
+    current = datetime.combine(date(2000, 1, 1), BOOKING_FIRST_SLOT)
+    last = datetime.combine(date(2000, 1, 1), BOOKING_LAST_SLOT)
+    while current <= last:
+        slots.append((f"{current:%H:%M}", f"{current:%H:%M}"))
+        current += timedelta(minutes=BOOKING_SLOT_MINUTES)
+    return slots
+
+
+def _aware(day: date, at: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at.replace(second=0, microsecond=0)))
+
+
+def _check_mobile(value: str) -> str:
+    try:
+        normalize_mainland_mobile(value)
+    except PhoneInvalid as error:
+        raise ValidationError(error.fields.get("phone", error.message)) from None
+    return value
+
+
+def apply_domain_error(form: forms.Form, error: DomainError, field_map: dict[str, str]) -> None:
+    """Show a service's field errors next to the form's fields (the rest above the form)."""
+    if not error.fields:
+        form.add_error(None, error.message)
+        return
+    for name, message in error.fields.items():
+        target = field_map.get(name, name)
+        form.add_error(target if target in form.fields else None, message)
+
+
+_PHONE_ATTRS = {
+    "class": "form-control form-control-lg",
+    "inputmode": "numeric",
+    "autocomplete": "tel",
+    "placeholder": _("11 位手机号"),
+}
+
+
+class PublicBookingForm(forms.Form):
+    name = forms.CharField(
+        label=_("您的姓名"),
+        max_length=NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-lg", "autocomplete": "name"}),
+    )
+    phone = forms.CharField(label=_("手机号"), max_length=20, widget=forms.TextInput(attrs=_PHONE_ATTRS))
+    day = forms.ChoiceField(
+        label=_("到访日期"), widget=forms.Select(attrs={"class": "form-select form-select-lg"})
+    )
+    slot = forms.ChoiceField(
+        label=_("到访时间"), widget=forms.Select(attrs={"class": "form-select form-select-lg"})
+    )
+    party_size = forms.TypedChoiceField(
+        label=_("来访人数"),
+        coerce=int,
+        choices=[(n, n) for n in range(1, PARTY_SIZE_MAX + 1)],
+        initial=2,
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
+    )
+    consultant = forms.TypedChoiceField(
+        label=_("指定置业顾问（可选）"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
+    )
+    source = forms.ChoiceField(
+        label=_("您是如何了解到本项目的"),
+        choices=[("", _("请选择")), *Source.choices],
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
+    )
+    consent = forms.BooleanField(
+        label=_("我已阅读并同意上述个人信息告知"),
+        error_messages={"required": _("请先阅读并同意隐私告知")},
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args: object, consultants: list[User], today: date, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._consultants = {c.pk: c for c in consultants}
+        self.fields["day"].choices = booking_days(today)  # type: ignore[attr-defined]
+        self.fields["slot"].choices = booking_slots()  # type: ignore[attr-defined]
+        self.fields["consultant"].choices = [  # type: ignore[attr-defined]
+            ("", _("不指定，由案场安排")),
+            *[(c.pk, c.display_name) for c in consultants],
+        ]
+
+    def clean_phone(self) -> str:
+        return _check_mobile(self.cleaned_data["phone"])
+
+    def start_at(self) -> datetime:
+        data = self.cleaned_data
+        return _aware(date.fromisoformat(data["day"]), time.fromisoformat(data["slot"]))
+
+    def chosen_consultant(self) -> User | None:
+        chosen = self.cleaned_data.get("consultant")
+        return self._consultants.get(chosen) if chosen is not None else None
+
+
+class StaffAppointmentForm(forms.Form):
+    """The front desk or a consultant books a visit someone asked for by phone."""
+
+    name = forms.CharField(label=_("客户姓名"), max_length=NAME_MAX_LENGTH)
+    phone = forms.CharField(
+        label=_("手机号"),
+        max_length=20,
+        widget=forms.TextInput(attrs={**_PHONE_ATTRS, "class": "form-control"}),
+    )
+    day = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    at = forms.TimeField(label=_("时间"), widget=forms.TimeInput(attrs={"type": "time", "step": 300}))
+    party_size = forms.IntegerField(
+        label=_("来访人数"),
+        min_value=1,
+        max_value=PARTY_SIZE_MAX,
+        initial=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    consultant = forms.ModelChoiceField(
+        label=_("指定顾问"), queryset=User.objects.none(), required=False, empty_label=_("不指定")
+    )
+    source = forms.ChoiceField(
+        label=_("认知途径"), choices=[("", _("请选择")), *Source.choices], required=False
+    )
+    vip_tier = forms.ChoiceField(label=_("接待等级"), choices=VipTier.choices, initial=VipTier.GENERAL)
+    note = forms.CharField(label=_("备注"), max_length=NOTE_MAX_LENGTH, required=False)
+    consent = forms.BooleanField(
+        label=_("已向客户说明隐私告知并取得同意"),
+        error_messages={"required": _("请先阅读并同意隐私告知")},
+    )
+
+    def __init__(self, *args: object, consultants: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["consultant"].queryset = consultants  # type: ignore[attr-defined]
+        self.fields["consultant"].label_from_instance = lambda user: user.display_name  # type: ignore[attr-defined]
+        for name, field in self.fields.items():
+            css = (
+                "form-check-input"
+                if name == "consent"
+                else "form-select"
+                if isinstance(field, forms.ChoiceField)
+                else "form-control"
+            )
+            field.widget.attrs.setdefault("class", css)
+
+    def clean_phone(self) -> str:
+        return _check_mobile(self.cleaned_data["phone"])
+
+    def start_at(self) -> datetime:
+        return _aware(self.cleaned_data["day"], self.cleaned_data["at"])
+
+
+class RescheduleForm(forms.Form):
+    day = forms.DateField(
+        label=_("新日期"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+    at = forms.TimeField(
+        label=_("新时间"),
+        widget=forms.TimeInput(attrs={"type": "time", "step": 300, "class": "form-control"}),
+    )
+
+    def start_at(self) -> datetime:
+        return _aware(self.cleaned_data["day"], self.cleaned_data["at"])
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("取消原因"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.TextInput(
+            attrs={"class": "form-control", "placeholder": _("如：客户来电改约、行程变化")}
+        ),
+        error_messages={"required": _("请填写取消原因。")},
+    )
+    confirm = forms.BooleanField(
+        label=_("确认取消该预约（取消后不可恢复）"),
+        error_messages={"required": _("请勾选确认。")},
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+
+# The calendar pages look this far back and ahead; beyond it a date is a typo (and year 9999 would
+# overflow when the week's end is computed).
+CALENDAR_RANGE = timedelta(days=3 * 366)
+CalendarDay = date  # the filter field is called `date`, which shadows the type inside the form class
+
+
+class AppointmentFilterForm(forms.Form):
+    date = forms.DateField(required=False)
+    mine = forms.BooleanField(required=False)
+
+    def day(self, default: CalendarDay) -> CalendarDay:
+        if self.is_valid() and self.cleaned_data.get("date"):
+            chosen: CalendarDay = self.cleaned_data["date"]
+            if abs(chosen - default) <= CALENDAR_RANGE:
+                return chosen
+        return default
+
+    def only_mine(self) -> bool:
+        return bool(self.is_valid() and self.cleaned_data.get("mine"))

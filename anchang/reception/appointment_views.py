@@ -1,0 +1,392 @@
+"""Appointment pages: the public booking page (no login) and the staff calendar. HTTP only."""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from anchang.accounts.models import Role, User
+from anchang.accounts.navigation import SESSION_PROJECT_KEY
+from anchang.core.errors import DomainError, NotFound
+from anchang.inventory.models import Project
+from anchang.reception import appointments as svc
+from anchang.reception import vip
+from anchang.reception.appointment_forms import (
+    BOOKING_DAYS_AHEAD,
+    AppointmentFilterForm,
+    CancelForm,
+    PublicBookingForm,
+    RescheduleForm,
+    StaffAppointmentForm,
+    apply_domain_error,
+)
+from anchang.reception.models import Appointment, AppointmentStatus
+
+SESSION_BOOKED_KEY = "booked_appointments"
+# How many of their own bookings a browser can reopen (the success page is not public).
+SESSION_BOOKED_KEEP = 10
+WEEK_DAYS = 7
+
+_PUBLIC_FIELD_MAP = {"start_at": "slot"}
+_STAFF_FIELD_MAP = {"start_at": "at"}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a proxy we
+    # trust rewrites it, and a limit that the client can reset by editing a header limits nothing.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(default)
+
+
+def _day_url(appointment: Appointment) -> str:
+    day = timezone.localtime(appointment.start_at).date()
+    return f"{reverse('appointments:day', args=[appointment.project_id])}?date={day.isoformat()}"
+
+
+# --- public booking --------------------------------------------------------------------------------
+
+
+def public_booking(request: HttpRequest, project_code: str) -> HttpResponse:
+    project = svc.booking_project_for(code=project_code)
+    if project is None:
+        raise Http404
+    consultants = list(svc.appointment_consultants(project=project))
+    form = PublicBookingForm(
+        request.POST if request.method == "POST" else None,
+        consultants=consultants,
+        today=timezone.localdate(),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = svc.appointment_book_online(
+                project=project,
+                client_key=svc.booking_client_key(_client_ip(request)),
+                name=form.cleaned_data["name"],
+                phone=form.cleaned_data["phone"],
+                start_at=form.start_at(),
+                party_size=form.cleaned_data["party_size"],
+                consultant=form.chosen_consultant(),
+                source=form.cleaned_data["source"],
+                consent=form.cleaned_data["consent"],
+            )
+        except svc.BookingRateLimited as error:
+            return render(
+                request,
+                "reception/booking/limited.html",
+                {"project": project, "message": error.message},
+                status=error.status,
+            )
+        except NotFound:
+            raise Http404 from None
+        except DomainError as error:
+            apply_domain_error(form, error, _PUBLIC_FIELD_MAP)
+        else:
+            booked = [pk for pk in request.session.get(SESSION_BOOKED_KEY, []) if isinstance(pk, int)]
+            request.session[SESSION_BOOKED_KEY] = [*booked, appointment.pk][-SESSION_BOOKED_KEEP:]
+            return redirect("appointments:booked", project_code=project.code, code=appointment.code)
+    return render(
+        request,
+        "reception/booking/book.html",
+        {"project": project, "form": form, "days_ahead": BOOKING_DAYS_AHEAD},
+    )
+
+
+def public_booking_done(request: HttpRequest, project_code: str, code: str) -> HttpResponse:
+    project = svc.booking_project_for(code=project_code)
+    booked = request.session.get(SESSION_BOOKED_KEY, [])
+    appointment = Appointment.objects.filter(project=project, code=code.upper()).first() if project else None
+    if appointment is None or appointment.pk not in booked:
+        raise Http404
+    return render(
+        request,
+        "reception/booking/done.html",
+        {
+            "project": project,
+            "appointment": appointment,
+            "qr_data_uri": svc.appointment_qr_data_uri(code=appointment.code),
+        },
+    )
+
+
+# --- staff calendar --------------------------------------------------------------------------------
+
+
+def _staff_project(request: HttpRequest, project_id: int) -> Project:
+    project = svc.appointment_project_for(user=_user(request), project_id=project_id)
+    if project is None:
+        raise Http404
+    request.session[SESSION_PROJECT_KEY] = project.pk
+    return project
+
+
+def _staff_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
+    appointment = svc.appointment_visible_to(user=_user(request), appointment_id=appointment_id)
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
+def _calendar_context(
+    request: HttpRequest, project: Project
+) -> tuple[AppointmentFilterForm, date, User | None]:
+    user = _user(request)
+    filters = AppointmentFilterForm(request.GET or None)
+    day = filters.day(default=timezone.localdate())
+    mine = user if user.role == Role.CONSULTANT and filters.only_mine() else None
+    return filters, day, mine
+
+
+@login_required
+def appointment_day(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _staff_project(request, project_id)
+    user = _user(request)
+    _filters, day, mine = _calendar_context(request, project)
+    appointments = list(svc.appointment_list_for_day(project=project, day=day, consultant=mine))
+    return render(
+        request,
+        "reception/appointments/day.html",
+        {
+            "project": project,
+            "day": day,
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1),
+            "today": timezone.localdate(),
+            "mine": mine is not None,
+            "is_consultant": user.role == Role.CONSULTANT,
+            "rows": svc.appointment_rows_for(viewer=user, appointments=appointments),
+            "active_nav": "appointments",
+        },
+    )
+
+
+@login_required
+def appointment_week(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _staff_project(request, project_id)
+    user = _user(request)
+    _filters, first_day, mine = _calendar_context(request, project)
+    start, _end = vip.local_day_bounds(first_day)
+    end = vip.local_day_bounds(first_day + timedelta(days=WEEK_DAYS - 1))[1]
+    appointments = list(svc.appointment_list_between(project=project, start=start, end=end, consultant=mine))
+    rows = svc.appointment_rows_for(viewer=user, appointments=appointments)
+    days = [first_day + timedelta(days=n) for n in range(WEEK_DAYS)]
+    by_day: dict[date, list[svc.AppointmentRow]] = {d: [] for d in days}
+    for row in rows:
+        by_day[timezone.localtime(row.appointment.start_at).date()].append(row)
+    return render(
+        request,
+        "reception/appointments/week.html",
+        {
+            "project": project,
+            "first_day": first_day,
+            "previous_week": first_day - timedelta(days=WEEK_DAYS),
+            "next_week": first_day + timedelta(days=WEEK_DAYS),
+            "today": timezone.localdate(),
+            "mine": mine is not None,
+            "is_consultant": user.role == Role.CONSULTANT,
+            "week": list(by_day.items()),
+            "active_nav": "appointments",
+        },
+    )
+
+
+@login_required
+def appointment_new(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _staff_project(request, project_id)
+    user = _user(request)
+    consultants = svc.appointment_consultants(project=project)
+    initial = {"day": timezone.localdate(), "consultant": user.pk if user.role == Role.CONSULTANT else None}
+    form = StaffAppointmentForm(
+        request.POST if request.method == "POST" else None, consultants=consultants, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment = svc.appointment_create(
+                project=project,
+                name=data["name"],
+                phone=data["phone"],
+                start_at=form.start_at(),
+                party_size=data["party_size"],
+                consultant=data["consultant"],
+                source=data["source"],
+                vip_tier=data["vip_tier"],
+                note=data["note"],
+                consent=data["consent"],
+                channel=svc.booking_channel_for(user),
+                by=user,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error, _STAFF_FIELD_MAP)
+        else:
+            messages.success(request, _("已预约，预约码 %(code)s。") % {"code": appointment.code})
+            return redirect("appointments:detail", appointment_id=appointment.pk)
+    return render(
+        request,
+        "reception/appointments/form.html",
+        {"project": project, "form": form, "active_nav": "appointments"},
+    )
+
+
+@login_required
+def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = _staff_appointment(request, appointment_id)
+    user = _user(request)
+    row = svc.appointment_rows_for(viewer=user, appointments=[appointment])[0]
+    history = appointment.history.select_related("history_user").order_by("-history_date")[:20]
+    return render(
+        request,
+        "reception/appointments/detail.html",
+        {
+            "project": appointment.project,
+            "row": row,
+            "appointment": appointment,
+            "history": history,
+            "is_booked": appointment.status == AppointmentStatus.BOOKED,
+            "active_nav": "appointments",
+        },
+    )
+
+
+@login_required
+def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = _staff_appointment(request, appointment_id)
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.appointment_cancel(
+                appointment=appointment, by=_user(request), reason=form.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            if error.fields:
+                apply_domain_error(form, error, {})
+            else:
+                messages.error(request, error.message)
+                return _back(request, _day_url(appointment))
+        else:
+            messages.success(request, _("预约 %(code)s 已取消。") % {"code": appointment.code})
+            return _back(request, _day_url(appointment))
+    return render(
+        request,
+        "reception/appointments/cancel.html",
+        {
+            "project": appointment.project,
+            "appointment": appointment,
+            "form": form,
+            "next": request.GET.get("next") or request.POST.get("next", ""),
+            "active_nav": "appointments",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = _staff_appointment(request, appointment_id)
+    local = timezone.localtime(appointment.start_at)
+    form = RescheduleForm(
+        request.POST if request.method == "POST" else None,
+        initial={"day": local.date(), "at": local.time().replace(second=0, microsecond=0)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.appointment_reschedule(appointment=appointment, start_at=form.start_at(), by=_user(request))
+        except DomainError as error:
+            if error.fields:
+                apply_domain_error(form, error, _STAFF_FIELD_MAP)
+            else:
+                messages.error(request, error.message)
+                return redirect("appointments:detail", appointment_id=appointment.pk)
+        else:
+            messages.success(request, _("已改期。"))
+            return redirect("appointments:detail", appointment_id=appointment.pk)
+    return render(
+        request,
+        "reception/appointments/reschedule.html",
+        {
+            "project": appointment.project,
+            "appointment": appointment,
+            "form": form,
+            "active_nav": "appointments",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def appointment_no_show(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = _staff_appointment(request, appointment_id)
+    try:
+        svc.appointment_mark_no_show(appointment=appointment, by=_user(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("预约 %(code)s 已标记为未到访。") % {"code": appointment.code})
+    return _back(request, _day_url(appointment))
+
+
+# --- VIP preparation -------------------------------------------------------------------------------
+
+
+@login_required
+def vip_task_list(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Today's preparation tasks: one's own role's, or every role's for the supervisors."""
+    user = _user(request)
+    project = vip.vip_tasks_project_for(user=user, project_id=project_id)
+    if project is None:
+        raise Http404
+    request.session[SESSION_PROJECT_KEY] = project.pk
+    role = None if user.sees_all_projects or user.role in vip.SUPERVISING_ROLES else user.role
+    now = timezone.now()
+    today = list(vip.vip_tasks_for_role_on(project=project, day=timezone.localdate(), role=role))
+    overdue = list(vip.vip_tasks_overdue(project=project, role=role, now=now))
+    return render(
+        request,
+        "reception/appointments/vip_tasks.html",
+        {
+            "project": project,
+            "today_rows": vip.vip_task_rows(tasks=today, viewer=user, now=now),
+            "overdue_rows": vip.vip_task_rows(tasks=overdue, viewer=user, now=now),
+            "role_label": vip.role_label(role) if role else "",
+            "active_nav": "vip_tasks",
+        },
+    )
+
+
+@login_required
+@require_POST
+def vip_task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    user = _user(request)
+    task = vip.vip_task_visible_to(user=user, task_id=task_id)
+    if task is None:
+        raise Http404
+    try:
+        vip.vip_task_complete(task=task, by=user)
+    except DomainError as error:
+        if not getattr(request, "htmx", False):
+            messages.error(request, error.message)
+            return _back(request, reverse("appointments:vip_tasks", args=[task.appointment.project_id]))
+        return HttpResponse(error.message, status=error.status)
+    if getattr(request, "htmx", False):
+        row = vip.vip_task_rows(tasks=[task], viewer=user)[0]
+        return render(request, "reception/appointments/_vip_task.html", {"task_row": row, "next": ""})
+    return _back(request, reverse("appointments:vip_tasks", args=[task.appointment.project_id]))

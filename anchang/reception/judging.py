@@ -1,0 +1,169 @@
+"""判客: who is this visitor, and who receives them (product.md §2).
+
+A pure function over a snapshot of the facts, so every rule can be tested without a database and
+the snapshot can be stored verbatim in the attribution record. The order of the rules is the
+product's: owner visit (contract) → protected owner → valid channel report → named consultant →
+rotation. The first rule that applies wins.
+"""
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from anchang.customers.models import AttributionRule
+from anchang.reception.models import VisitKind
+
+R = AttributionRule
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class JudgingInputs:
+    phone: str
+    now: datetime
+    rule_set_version: int
+    customer_id: int | None = None
+    has_visited: bool = False
+    is_company_owner: bool = False
+    owner: Person | None = None
+    owner_active: bool = False
+    protected_until: datetime | None = None
+    channel_report_id: int | None = None
+    channel_consultant: Person | None = None
+    designated: Person | None = None
+    on_duty: tuple[int, ...] = ()
+    designated_consumes_turn: bool = False
+
+    def as_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["now"] = self.now.isoformat()
+        record["protected_until"] = self.protected_until.isoformat() if self.protected_until else None
+        record["on_duty"] = list(self.on_duty)
+        return record
+
+
+@dataclass(frozen=True)
+class Decision:
+    visit_kind: str
+    rule: str
+    explanation: str
+    consultant: Person | None = None
+    from_rotation: bool = False
+    consumes_turn: bool = True
+    covering_for: Person | None = None
+    # The receiver becomes the customer's owner (first visit, or a customer from the public pool).
+    takes_ownership: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def visit_kind_label(self) -> str:
+        return str(VisitKind(self.visit_kind).label)
+
+
+def judge(facts: JudgingInputs) -> Decision:
+    kind = VisitKind.FIRST if not facts.has_visited else VisitKind.RETURN
+    fixed_consumes = facts.designated_consumes_turn
+    protected = (
+        facts.owner is not None
+        and facts.owner_active
+        and facts.protected_until is not None
+        and facts.protected_until > facts.now
+    )
+    notes = []
+    if facts.designated and protected and facts.owner and facts.designated.id != facts.owner.id:
+        notes.append(
+            _("客户指定了 %(named)s，但其在 %(owner)s 的保护期内，仍由归属顾问接待。")
+            % {"named": facts.designated.name, "owner": facts.owner.name}
+        )
+
+    if facts.is_company_owner:
+        if facts.owner and facts.owner_active and facts.owner.id in facts.on_duty:
+            return Decision(
+                VisitKind.OWNER,
+                R.OWNER_VISIT,
+                _("业主到访：由原置业顾问 %(name)s 接待，不占用轮次。") % {"name": facts.owner.name},
+                consultant=facts.owner,
+                consumes_turn=False,
+                notes=tuple(notes),
+            )
+        return Decision(
+            VisitKind.OWNER,
+            R.OWNER_VISIT,
+            _("业主到访：原顾问不在岗或已离职，由轮排顾问接待，不占用轮次。"),
+            from_rotation=True,
+            consumes_turn=False,
+            notes=tuple(notes),
+        )
+
+    if protected and facts.owner:
+        until = facts.protected_until.strftime("%Y-%m-%d") if facts.protected_until else ""
+        if facts.owner.id in facts.on_duty:
+            return Decision(
+                kind,
+                R.OWNER,
+                _("老客户，归属 %(name)s，保护期至 %(until)s，由归属顾问接待。")
+                % {"name": facts.owner.name, "until": until},
+                consultant=facts.owner,
+                consumes_turn=fixed_consumes,
+                notes=tuple(notes),
+            )
+        return Decision(
+            kind,
+            R.COVERING_FOR_OWNER,
+            _(
+                "老客户，归属 %(name)s（保护期至 %(until)s）但其不在岗："
+                "由轮排顾问代接待，归属不变，已通知 %(name)s。"
+            )
+            % {"name": facts.owner.name, "until": until},
+            from_rotation=True,
+            consumes_turn=fixed_consumes,
+            covering_for=facts.owner,
+            notes=tuple(notes),
+        )
+
+    if facts.channel_report_id is not None:
+        if facts.channel_consultant and facts.channel_consultant.id in facts.on_duty:
+            return Decision(
+                VisitKind.FIRST,
+                R.CHANNEL,
+                _("渠道报备客户，报备指定 %(name)s 接待。") % {"name": facts.channel_consultant.name},
+                consultant=facts.channel_consultant,
+                consumes_turn=fixed_consumes,
+                takes_ownership=True,
+            )
+        return Decision(
+            VisitKind.FIRST,
+            R.CHANNEL,
+            _("渠道报备客户（带看），由轮排下一位顾问接待。"),
+            from_rotation=True,
+            takes_ownership=True,
+        )
+
+    pool_note = (
+        _("客户保护期已过（公客），接待人将成为新的归属顾问。") if facts.owner and facts.has_visited else ""
+    )
+    if facts.designated:
+        if facts.designated.id in facts.on_duty:
+            text = _("客户指定 %(name)s 接待。") % {"name": facts.designated.name}
+            return Decision(
+                kind,
+                R.DESIGNATED,
+                f"{text}{pool_note}",
+                consultant=facts.designated,
+                consumes_turn=fixed_consumes,
+                takes_ownership=True,
+            )
+        notes.append(_("客户指定的 %(name)s 不在岗，改由轮排接待。") % {"name": facts.designated.name})
+
+    if kind == VisitKind.FIRST:
+        text = _("首次到访，由轮排下一位顾问接待，接待人成为归属顾问。")
+    else:
+        text = pool_note or _("复访客户，无有效归属，由轮排下一位顾问接待。")
+    return Decision(kind, R.ROTATION, text, from_rotation=True, takes_ownership=True, notes=tuple(notes))

@@ -1,0 +1,231 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from anchang.core.models import TimeStampedModel
+from anchang.customers.models import AttributionRule, Source
+
+
+class VipTier(models.TextChoices):
+    TIER_1 = "1", _("一级贵宾")
+    TIER_2 = "2", _("二级贵宾")
+    GENERAL = "general", _("普通客户")
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", _("已预约")
+    CHECKED_IN = "checked_in", _("已到访")
+    CANCELLED = "cancelled", _("已取消")
+    NO_SHOW = "no_show", _("未到访")
+
+
+class BookingChannel(models.TextChoices):
+    DESK = "desk", _("前台录入")
+    CONSULTANT = "consultant", _("顾问录入")
+    ONLINE = "online", _("在线预约")
+    API = "api", _("接口")
+
+
+class Appointment(TimeStampedModel):
+    project = models.ForeignKey("inventory.Project", on_delete=models.CASCADE, related_name="appointments")
+    code = models.CharField(_("预约码"), max_length=8, unique=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("手机号"), max_length=16)
+    start_at = models.DateTimeField(_("预约时间"))
+    party_size = models.PositiveSmallIntegerField(_("来访人数"), default=1)
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("指定顾问"),
+    )
+    source = models.CharField(_("认知途径"), max_length=20, choices=Source.choices, blank=True)
+    vip_tier = models.CharField(
+        _("接待等级"), max_length=10, choices=VipTier.choices, default=VipTier.GENERAL
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    channel = models.CharField(_("预约方式"), max_length=20, choices=BookingChannel.choices)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    consent_at = models.DateTimeField(_("隐私告知同意时间"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("预约")
+        verbose_name_plural = _("预约")
+        ordering = ["start_at"]
+        indexes = [
+            models.Index(fields=["project", "start_at"], name="appointment_day_idx"),
+            models.Index(fields=["project", "phone", "status"], name="appointment_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.start_at:%m-%d %H:%M}"
+
+
+class VisitKind(models.TextChoices):
+    FIRST = "first", _("首访")
+    RETURN = "return", _("复访")
+    OWNER = "owner", _("业主到访")
+
+
+class VisitState(models.TextChoices):
+    WAITING = "waiting", _("等待接待")
+    RECEIVING = "receiving", _("接待中")
+    ENDED = "ended", _("已结束")
+    INVALID = "invalid", _("无效接待")
+
+
+class Visit(TimeStampedModel):
+    project = models.ForeignKey("inventory.Project", on_delete=models.CASCADE, related_name="visits")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="visits")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="visits"
+    )
+    kind = models.CharField(_("来访类型"), max_length=10, choices=VisitKind.choices)
+    state = models.CharField(_("状态"), max_length=10, choices=VisitState.choices)
+    rule = models.CharField(_("分配规则"), max_length=30, choices=AttributionRule.choices)
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="receptions",
+        verbose_name=_("接待顾问"),
+    )
+    # 代接待: the protected owner was not on duty, so `consultant` receives on their behalf.
+    covering_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    consumes_turn = models.BooleanField(default=True)
+    channel_report_id = models.BigIntegerField(null=True, blank=True)
+    party_size = models.PositiveSmallIntegerField(_("来访人数"), default=1)
+    missing_fields = models.JSONField(_("登记缺项"), default=list, blank=True)
+    checked_in_at = models.DateTimeField(_("到访时间"), db_index=True)
+    assigned_at = models.DateTimeField(_("分配时间"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
+    outcome = models.CharField(_("接待结果"), max_length=20, blank=True)
+    invalid_reason = models.CharField(_("无效原因"), max_length=100, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("来访")
+        verbose_name_plural = _("来访")
+        ordering = ["-checked_in_at"]
+        indexes = [
+            models.Index(fields=["project", "state", "checked_in_at"], name="visit_board_idx"),
+            models.Index(fields=["consultant", "state"], name="visit_consultant_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.get_kind_display()} · {self.checked_in_at:%m-%d %H:%M}"
+
+    @property
+    def is_complete_registration(self) -> bool:
+        return not self.missing_fields
+
+
+class QueueState(models.TextChoices):
+    WAITING = "waiting", _("待接")
+    RECEIVING = "receiving", _("接待中")
+    AWAY = "away", _("暂离")
+    OFF = "off", _("下岗")
+
+
+class RotationEntry(models.Model):
+    """One consultant's place in one project's queue for one day (轮排)."""
+
+    project = models.ForeignKey("inventory.Project", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rotation_entries"
+    )
+    state = models.CharField(max_length=10, choices=QueueState.choices, default=QueueState.WAITING)
+    # Lower goes first. Moving to the end is max+1, a make-up turn is min-1: no renumbering needed.
+    position = models.IntegerField()
+    team_key = models.CharField(max_length=20, blank=True)
+    signed_in_at = models.DateTimeField()
+    state_changed_at = models.DateTimeField()
+    receptions = models.PositiveIntegerField(default=0)
+    lost_turns = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("轮排")
+        verbose_name_plural = _("轮排")
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "day", "consultant"], name="rotation_one_entry_per_day"
+            )
+        ]
+        indexes = [models.Index(fields=["project", "day", "state", "position"], name="rotation_next_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} #{self.position} {self.consultant}"
+
+
+class RotationEvent(models.Model):
+    """Every change to the queue with who did it and why: sign-in, claim, lost turn, make-up, reorder."""
+
+    entry = models.ForeignKey(RotationEntry, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    visit = models.ForeignKey(Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.entry} {self.kind}"
+
+
+class VipTaskTemplate(models.Model):
+    """A project's preparation checklist per VIP tier (product.md §4)."""
+
+    project = models.ForeignKey("inventory.Project", on_delete=models.CASCADE, related_name="vip_templates")
+    tier = models.CharField(max_length=10, choices=VipTier.choices)
+    title = models.CharField(_("准备事项"), max_length=100)
+    assignee_role = models.CharField(_("负责角色"), max_length=20)
+    minutes_before = models.PositiveIntegerField(_("到访前（分钟）"), default=30)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("贵宾准备模板")
+        verbose_name_plural = _("贵宾准备模板")
+        ordering = ["project", "tier", "sort_order"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class VipTask(models.Model):
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="preparation_tasks")
+    title = models.CharField(max_length=100)
+    assignee_role = models.CharField(max_length=20)
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("贵宾准备任务")
+        verbose_name_plural = _("贵宾准备任务")
+        ordering = ["due_at", "sort_order"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,287 @@
+"""The reception queue (轮排, product.md §3).
+
+Position is an integer per day: the lowest waiting position is next. Going to the end is max+1,
+a make-up turn (补位) is min-1, so a change touches one row and never renumbers the queue.
+
+Claiming the next consultant is the scarce write: two front desks must never get the same
+consultant. `rotation_claim_next` locks the waiting rows in queue order (PostgreSQL
+`SELECT … FOR UPDATE`; a second desk waits, then re-reads the rows that are still waiting) and the
+write itself is a conditional `UPDATE … WHERE state = 'waiting'` with a row-count check, which is
+what holds on SQLite, where the IMMEDIATE transaction already serialises writers.
+"""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from anchang.accounts.models import Role, User
+from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from anchang.inventory.models import Project
+from anchang.reception.models import QueueState, RotationEntry, RotationEvent, Visit
+
+Q = QueueState
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def _end_position(project: Project, day: date) -> int:
+    top = RotationEntry.objects.filter(project=project, day=day).aggregate(m=Max("position"))["m"]
+    return (top or 0) + 1
+
+
+def _head_position(project: Project, day: date) -> int:
+    low = RotationEntry.objects.filter(project=project, day=day).aggregate(m=Min("position"))["m"]
+    return (low or 1) - 1
+
+
+def _log(
+    entry: RotationEntry, kind: str, *, by: User | None, reason: str = "", visit: Visit | None = None
+) -> None:
+    RotationEvent.objects.create(
+        entry=entry, kind=kind, at=timezone.now(), by=by, reason=reason[:200], visit=visit
+    )
+
+
+def _team_key(consultant: User) -> str:
+    return str(consultant.company_id or "")
+
+
+@transaction.atomic
+def rotation_sign_in(*, project: Project, consultant: User, by: User) -> RotationEntry:
+    """上岗: join today's queue at the end (or come back from 'off' to the end)."""
+    if consultant.role != Role.CONSULTANT or not consultant.memberships.filter(project=project).exists():
+        raise NotFound(_("该顾问不在本项目。"))
+    if by.pk != consultant.pk and not (by.role == Role.MANAGER or by.sees_all_projects):
+        raise Forbidden(_("只能为自己上岗；经理可以为他人上岗。"))
+    day, now = today(), timezone.now()
+    entry = (
+        RotationEntry.objects.select_for_update()
+        .filter(project=project, day=day, consultant=consultant)
+        .first()
+    )
+    if entry is not None:
+        if entry.state == Q.OFF:
+            RotationEntry.objects.filter(pk=entry.pk).update(
+                state=Q.WAITING, position=_end_position(project, day), state_changed_at=now
+            )
+            _log(entry, "sign_in", by=by)
+            entry.refresh_from_db()
+        return entry
+    try:
+        with transaction.atomic():
+            entry = RotationEntry.objects.create(
+                project=project,
+                day=day,
+                consultant=consultant,
+                state=Q.WAITING,
+                position=_end_position(project, day),
+                team_key=_team_key(consultant),
+                signed_in_at=now,
+                state_changed_at=now,
+            )
+    except IntegrityError:  # the same consultant signed in twice at once: one entry is enough
+        return RotationEntry.objects.get(project=project, day=day, consultant=consultant)
+    _log(entry, "sign_in", by=by)
+    return entry
+
+
+@transaction.atomic
+def rotation_set_state(
+    *, project: Project, consultant: User, state: str, by: User, reason: str = ""
+) -> RotationEntry:
+    """暂离 / 回岗 / 下岗. A consultant changes their own state; a manager anyone's, with a reason."""
+    if state not in (Q.WAITING, Q.AWAY, Q.OFF):
+        raise InvalidInput(fields={"state": _("只能设为待接、暂离或下岗。")})
+    is_manager = by.role == Role.MANAGER or by.sees_all_projects
+    if by.pk != consultant.pk and not is_manager:
+        raise Forbidden(_("只能修改自己的在岗状态。"))
+    if by.pk != consultant.pk and not reason.strip():
+        raise InvalidInput(fields={"reason": _("为他人调整状态请填写原因。")})
+    entry = (
+        RotationEntry.objects.select_for_update()
+        .filter(project=project, day=today(), consultant=consultant)
+        .first()
+    )
+    if entry is None:
+        raise NotFound(_("该顾问今天还没有上岗。"))
+    if entry.state == Q.RECEIVING:
+        raise Conflict(_("顾问正在接待中，请先结束接待。"))
+    if entry.state != state:
+        changes: dict[str, object] = {"state": state, "state_changed_at": timezone.now()}
+        if entry.state == Q.OFF and state == Q.WAITING:
+            changes["position"] = _end_position(project, entry.day)
+        RotationEntry.objects.filter(pk=entry.pk).update(**changes)
+        _log(entry, f"state:{state}", by=by, reason=reason)
+        entry.refresh_from_db()
+    if state == Q.WAITING:
+        transaction.on_commit(lambda: _assign_waiting_after_commit(project.pk))
+    return entry
+
+
+@dataclass(frozen=True)
+class Claim:
+    entry: RotationEntry
+    consultant: User
+
+
+def rotation_claim_next(
+    *, project: Project, consumes_turn: bool, exclude: Collection[int] = (), alternate_teams: bool = False
+) -> Claim | None:
+    """Take the first waiting consultant for a reception, or None when nobody is waiting.
+
+    Must run inside the caller's transaction (the check-in), so the claim and the visit commit together.
+    """
+    day = today()
+    waiting = list(
+        RotationEntry.objects.select_for_update()
+        .filter(project=project, day=day, state=Q.WAITING)
+        .exclude(consultant_id__in=list(exclude))
+        .order_by("position", "pk")
+        .select_related("consultant")
+    )
+    if alternate_teams and waiting:
+        last = (
+            RotationEvent.objects.filter(entry__project=project, entry__day=day, kind="claim_turn")
+            .select_related("entry")
+            .order_by("-at", "-pk")
+            .first()
+        )
+        if last is not None:
+            others = [e for e in waiting if e.team_key != last.entry.team_key]
+            waiting = others + [e for e in waiting if e.team_key == last.entry.team_key]
+    for entry in waiting:
+        if _claim(entry, consumes_turn=consumes_turn):
+            return Claim(entry=entry, consultant=entry.consultant)
+    return None
+
+
+def _claim(entry: RotationEntry, *, consumes_turn: bool) -> bool:
+    changes: dict[str, object] = {"state": Q.RECEIVING, "state_changed_at": timezone.now()}
+    if consumes_turn:
+        changes["receptions"] = F("receptions") + 1
+    # The condition is the guard: a concurrent claim that got here first leaves zero rows to update.
+    return RotationEntry.objects.filter(pk=entry.pk, state=Q.WAITING).update(**changes) == 1
+
+
+def rotation_mark_receiving(*, project: Project, consultant: User, consumes_turn: bool) -> None:
+    """A fixed receiver (owner, designated, channel): they are busy now; their place is kept."""
+    entry = (
+        RotationEntry.objects.select_for_update()
+        .filter(project=project, day=today(), consultant=consultant)
+        .first()
+    )
+    if entry is not None and entry.state in (Q.WAITING, Q.AWAY):
+        changes: dict[str, object] = {"state": Q.RECEIVING, "state_changed_at": timezone.now()}
+        if consumes_turn:
+            changes["receptions"] = F("receptions") + 1
+        RotationEntry.objects.filter(pk=entry.pk).update(**changes)
+
+
+def rotation_finish_reception(
+    *, project: Project, consultant: User, consumed_turn: bool, by: User | None, visit: Visit | None = None
+) -> None:
+    """The reception ended: back to waiting, at the end of the queue if it cost a turn."""
+    day = today()
+    entry = (
+        RotationEntry.objects.select_for_update()
+        .filter(project=project, day=day, consultant=consultant)
+        .first()
+    )
+    if entry is None or entry.state != Q.RECEIVING:
+        return
+    changes: dict[str, object] = {"state": Q.WAITING, "state_changed_at": timezone.now()}
+    if consumed_turn:
+        changes["position"] = _end_position(project, day)
+    RotationEntry.objects.filter(pk=entry.pk, state=Q.RECEIVING).update(**changes)
+    _log(entry, "finish", by=by, visit=visit)
+    transaction.on_commit(lambda: _assign_waiting_after_commit(project.pk))
+
+
+@transaction.atomic
+def rotation_lost_turn(*, project: Project, consultant: User, by: User, reason: str) -> RotationEntry:
+    """轮空: called but refused or absent — goes to the end of the queue."""
+    if not reason.strip():
+        raise InvalidInput(fields={"reason": _("请填写轮空原因（如：拒接、不在岗位）。")})
+    entry = (
+        RotationEntry.objects.select_for_update()
+        .filter(project=project, day=today(), consultant=consultant)
+        .first()
+    )
+    if entry is None:
+        raise NotFound(_("该顾问今天还没有上岗。"))
+    RotationEntry.objects.filter(pk=entry.pk).update(
+        position=_end_position(project, entry.day),
+        lost_turns=F("lost_turns") + 1,
+        state_changed_at=timezone.now(),
+    )
+    _log(entry, "lost_turn", by=by, reason=reason)
+    entry.refresh_from_db()
+    return entry
+
+
+def rotation_make_up_turn(*, project: Project, consultant: User, by: User, visit: Visit, reason: str) -> None:
+    """补位: the reception was invalid (not a buyer) — back to the head of the queue."""
+    entry = (
+        RotationEntry.objects.select_for_update()
+        .filter(project=project, day=today(), consultant=consultant)
+        .first()
+    )
+    if entry is None:
+        return
+    RotationEntry.objects.filter(pk=entry.pk).update(
+        position=_head_position(project, entry.day), receptions=F("receptions") - 1 if entry.receptions else 0
+    )
+    _log(entry, "make_up_turn", by=by, reason=reason, visit=visit)
+
+
+@transaction.atomic
+def rotation_move(*, project: Project, consultant: User, to_index: int, by: User, reason: str) -> None:
+    """A manager reorders the queue: the consultant takes the `to_index`-th place (0 = head)."""
+    if not (by.role == Role.MANAGER or by.sees_all_projects):
+        raise Forbidden(_("只有案场经理可以调整轮排顺序。"))
+    if not reason.strip():
+        raise InvalidInput(fields={"reason": _("调整顺序请填写原因。")})
+    day = today()
+    entries = list(
+        RotationEntry.objects.select_for_update().filter(project=project, day=day).order_by("position", "pk")
+    )
+    moving = next((e for e in entries if e.consultant_id == consultant.pk), None)
+    if moving is None:
+        raise NotFound(_("该顾问今天还没有上岗。"))
+    entries.remove(moving)
+    entries.insert(max(0, min(to_index, len(entries))), moving)
+    # A manager's reorder is rare and small: renumbering the day's queue is fine here.
+    for index, entry in enumerate(entries, start=1):
+        if entry.position != index:
+            RotationEntry.objects.filter(pk=entry.pk).update(position=index)
+    _log(moving, "moved", by=by, reason=f"→ {to_index + 1}: {reason}")
+
+
+def queue_snapshot(*, project: Project, day: date | None = None) -> list[dict[str, object]]:
+    return [
+        {"consultant_id": e.consultant_id, "state": e.state, "position": e.position}
+        for e in RotationEntry.objects.filter(project=project, day=day or today()).order_by("position", "pk")
+    ]
+
+
+def _assign_waiting_after_commit(project_id: int) -> None:
+    # Imported here: services import rotation, rotation hands waiting visitors back to services.
+    from anchang.reception.services import visit_assign_waiting
+
+    visit_assign_waiting(project_id=project_id)
+
+
+def on_duty_ids(*, project: Project, at: datetime | None = None) -> tuple[int, ...]:
+    day = timezone.localdate(at) if at else today()
+    return tuple(
+        RotationEntry.objects.filter(project=project, day=day)
+        .exclude(state=Q.OFF)
+        .values_list("consultant_id", flat=True)
+    )

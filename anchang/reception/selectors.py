@@ -1,0 +1,68 @@
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from anchang.accounts.models import Role, User
+from anchang.inventory.models import Project
+from anchang.reception.models import Appointment, AppointmentStatus, RotationEntry, VipTier, Visit, VisitState
+from anchang.reception.rotation import today
+
+
+def queue_for(*, project: Project) -> list[RotationEntry]:
+    return list(
+        RotationEntry.objects.filter(project=project, day=today())
+        .select_related("consultant", "consultant__team")
+        .order_by("position", "pk")
+    )
+
+
+def visits_in_progress(*, project: Project) -> QuerySet[Visit]:
+    return (
+        Visit.objects.filter(project=project, state__in=(VisitState.WAITING, VisitState.RECEIVING))
+        .select_related("customer", "consultant", "covering_for")
+        .order_by("checked_in_at", "pk")
+    )
+
+
+def visits_today(*, project: Project, limit: int = 50) -> list[Visit]:
+    return list(
+        Visit.objects.filter(project=project, checked_in_at__date=timezone.localdate())
+        .select_related("customer", "consultant")
+        .order_by("-checked_in_at")[:limit]
+    )
+
+
+def appointments_today(*, project: Project) -> list[Appointment]:
+    now = timezone.localtime()
+    return list(
+        Appointment.objects.filter(
+            project=project, start_at__date=now.date(), status=AppointmentStatus.BOOKED
+        )
+        .select_related("consultant")
+        .order_by("start_at")
+    )
+
+
+def vip_arrivals_today(*, project: Project) -> list[Appointment]:
+    return [a for a in appointments_today(project=project) if a.vip_tier != VipTier.GENERAL]
+
+
+def project_consultants(*, project: Project) -> list[User]:
+    return list(
+        User.objects.filter(memberships__project=project, role=Role.CONSULTANT, is_active=True)
+        .select_related("team")
+        .order_by("username")
+    )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    visit: Visit
+    minutes: int
+
+
+def waiting_minutes(visits: list[Visit], now: datetime | None = None) -> list[Waiting]:
+    now = now or timezone.now()
+    return [Waiting(v, int((now - v.checked_in_at).total_seconds() // 60)) for v in visits]

@@ -1,0 +1,196 @@
+"""Check-in end to end on the database: judging, the queue, attribution records and the timeline."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from anchang.core.errors import InvalidInput, NotFound, PhoneInvalid
+from anchang.core.models import Notification
+from anchang.customers.models import Attribution, AttributionRule, Customer, EventKind
+from anchang.reception.models import QueueState, RotationEntry, Visit, VisitKind, VisitState
+from anchang.reception.rotation import rotation_set_state, rotation_sign_in
+from anchang.reception.services import attribution_override, check_in, visit_assign_waiting, visit_end
+
+pytestmark = pytest.mark.django_db
+PHONE = "13812345678"
+
+
+def entry(project, user) -> RotationEntry:
+    return RotationEntry.objects.get(project=project, consultant=user)
+
+
+def test_first_visit_goes_to_the_head_of_the_queue_who_becomes_owner(project, frontdesk, on_duty) -> None:
+    result = check_in(project=project, phone=PHONE, name="王小明", gender="male", by=frontdesk, consent=True)
+    gw1 = on_duty[0]
+    assert result.visit.kind == VisitKind.FIRST and result.visit.consultant == gw1
+    assert result.attribution.rule == AttributionRule.ROTATION and result.attribution.consumes_turn
+    customer = Customer.objects.get(pk=result.customer.pk)
+    assert customer.owner == gw1 and customer.protected_until is not None
+    assert customer.protected_until > timezone.now() + timedelta(days=14)
+    assert customer.phone == "+8613812345678" and customer.consent_at is not None
+    assert entry(project, gw1).state == QueueState.RECEIVING
+    assert Notification.objects.filter(recipient=gw1, kind="visit_assigned").exists()
+    assert customer.events.filter(kind=EventKind.OWNER_CHANGED).exists()
+
+
+def test_next_first_visit_skips_the_busy_consultant(project, frontdesk, on_duty) -> None:
+    check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    second = check_in(project=project, phone="13912345678", by=frontdesk, consent=True)
+    assert second.visit.consultant == on_duty[1]
+
+
+def test_reception_end_sends_the_consultant_to_the_end_of_the_queue(project, frontdesk, on_duty) -> None:
+    result = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    visit_end(visit_id=result.visit.pk, by=on_duty[0], outcome="return")
+    order = list(
+        RotationEntry.objects.filter(project=project)
+        .order_by("position")
+        .values_list("consultant__username", flat=True)
+    )
+    assert order == ["gw2", "gw3", "gw1"]
+
+
+def test_invalid_reception_gives_a_make_up_turn_at_the_head(project, frontdesk, on_duty) -> None:
+    result = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    visit_end(visit_id=result.visit.pk, by=frontdesk, outcome="invalid", invalid_reason="问路")
+    head = RotationEntry.objects.filter(project=project).order_by("position").first()
+    assert head.consultant == on_duty[0] and head.state == QueueState.WAITING
+    assert Visit.objects.get(pk=result.visit.pk).state == VisitState.INVALID
+
+
+def test_invalid_needs_a_reason(project, frontdesk, on_duty) -> None:
+    result = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    with pytest.raises(InvalidInput):
+        visit_end(visit_id=result.visit.pk, by=frontdesk, outcome="invalid")
+    assert Visit.objects.get(pk=result.visit.pk).state == VisitState.RECEIVING
+
+
+def test_return_visit_within_protection_goes_to_the_owner_without_a_turn(project, frontdesk, on_duty) -> None:
+    first = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
+    again = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    assert again.visit.kind == VisitKind.RETURN and again.visit.consultant == on_duty[0]
+    assert again.attribution.rule == AttributionRule.OWNER and not again.attribution.consumes_turn
+    visit_end(visit_id=again.visit.pk, by=on_duty[0], outcome="return")
+    # no turn consumed: gw1 keeps the place it had at the end of the queue, behind nobody new
+    assert entry(project, on_duty[0]).receptions == 1
+
+
+def test_owner_off_duty_is_covered_and_keeps_ownership(project, frontdesk, on_duty) -> None:
+    first = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
+    rotation_set_state(project=project, consultant=on_duty[0], state="off", by=on_duty[0])
+    again = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    assert again.attribution.rule == AttributionRule.COVERING_FOR_OWNER
+    assert again.visit.consultant == on_duty[1] and again.visit.covering_for == on_duty[0]
+    assert Customer.objects.get(pk=again.customer.pk).owner == on_duty[0]
+    assert Notification.objects.filter(recipient=on_duty[0], kind="visit_covered").exists()
+
+
+def test_expired_protection_moves_ownership_to_the_receiver(project, frontdesk, on_duty) -> None:
+    first = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
+    Customer.objects.filter(pk=first.customer.pk).update(protected_until=timezone.now() - timedelta(days=1))
+    again = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    assert again.attribution.rule == AttributionRule.ROTATION and again.visit.kind == VisitKind.RETURN
+    assert Customer.objects.get(pk=first.customer.pk).owner == again.visit.consultant == on_duty[1]
+
+
+def test_named_consultant_receives_without_consuming_a_turn(project, frontdesk, on_duty) -> None:
+    result = check_in(
+        project=project, phone=PHONE, by=frontdesk, consent=True, designated_consultant_id=on_duty[2].pk
+    )
+    assert result.visit.consultant == on_duty[2] and result.attribution.rule == AttributionRule.DESIGNATED
+    assert entry(project, on_duty[2]).receptions == 0
+
+
+def test_contract_holder_elsewhere_in_the_company_is_an_owner_visit(
+    project, other_project, frontdesk, on_duty
+) -> None:
+    other_project.company = project.company
+    other_project.save()
+    Customer.objects.create(project=other_project, phone="+8613812345678", name="老业主", is_owner=True)
+    result = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    assert result.visit.kind == VisitKind.OWNER and result.attribution.rule == AttributionRule.OWNER_VISIT
+    assert not result.attribution.consumes_turn
+
+
+def test_nobody_waiting_means_the_visitor_waits_and_is_assigned_first_come_first_served(
+    project, frontdesk, consultants
+) -> None:
+    early = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    late = check_in(project=project, phone="13912345678", by=frontdesk, consent=True)
+    assert early.attribution.rule == AttributionRule.WAITING_FOR_CONSULTANT and early.visit.consultant is None
+    assert early.visit.state == VisitState.WAITING
+
+    # Signing in frees a consultant: the oldest waiting visitor is assigned after commit.
+    rotation_sign_in(project=project, consultant=consultants[0], by=consultants[0])
+    assert visit_assign_waiting(project_id=project.pk) == 1
+    assert Visit.objects.get(pk=early.visit.pk).consultant == consultants[0]
+    assert Visit.objects.get(pk=late.visit.pk).state == VisitState.WAITING
+    attribution = Attribution.objects.get(visit=early.visit)
+    assert attribution.consultant == consultants[0]
+
+
+def test_every_decision_is_stored_with_its_inputs(project, frontdesk, on_duty) -> None:
+    result = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    record = Attribution.objects.get(visit=result.visit)
+    assert record.inputs["phone"] == "+8613812345678"
+    assert record.inputs["customer_id"] == result.customer.pk
+    assert sorted(record.inputs["on_duty"]) == sorted(u.pk for u in on_duty)
+    assert [q["consultant_id"] for q in record.inputs["queue"]] == [u.pk for u in on_duty]
+    assert record.decided_by == frontdesk and record.rule_set_version == project.settings.rule_set_version
+
+
+def test_override_needs_a_reason_and_is_recorded(project, frontdesk, on_duty) -> None:
+    result = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    with pytest.raises(InvalidInput):
+        attribution_override(visit_id=result.visit.pk, consultant_id=on_duty[2].pk, by=frontdesk, reason=" ")
+    record = attribution_override(
+        visit_id=result.visit.pk, consultant_id=on_duty[2].pk, by=frontdesk, reason="客户要求换人"
+    )
+    assert record.rule == AttributionRule.MANUAL_OVERRIDE and record.replaces is not None
+    assert Visit.objects.get(pk=result.visit.pk).consultant == on_duty[2]
+    assert Customer.objects.get(pk=result.customer.pk).owner == on_duty[2]
+    assert entry(project, on_duty[0]).state == QueueState.WAITING
+
+
+def test_incomplete_registration_is_flagged(project, frontdesk, on_duty) -> None:
+    result = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    assert {"name", "gender", "source"} <= set(result.visit.missing_fields)
+    complete = check_in(
+        project=project,
+        phone="13912345678",
+        name="李四",
+        gender="female",
+        source="friend",
+        by=frontdesk,
+        consent=True,
+    )
+    assert not {"name", "gender", "source"} & set(complete.visit.missing_fields)
+
+
+@pytest.mark.parametrize("phone", ["12345", "12812345678", "02155551234", "abcdefghijk", ""])
+def test_invalid_phones_store_nothing(project, frontdesk, on_duty, phone) -> None:
+    with pytest.raises(PhoneInvalid):
+        check_in(project=project, phone=phone, by=frontdesk, consent=True)
+    assert not Customer.objects.exists() and not Visit.objects.exists()
+    assert RotationEntry.objects.filter(state=QueueState.RECEIVING).count() == 0
+
+
+def test_consent_is_required(project, frontdesk, on_duty) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        check_in(project=project, phone=PHONE, by=frontdesk, consent=False)
+    assert "consent" in caught.value.fields
+    assert not Visit.objects.exists()
+
+
+def test_unknown_booking_or_channel_code_is_a_clear_404(project, frontdesk, on_duty) -> None:
+    with pytest.raises(NotFound) as booking:
+        check_in(project=project, appointment_code="ZZZZZZ", by=frontdesk, consent=True)
+    assert booking.value.code == "appointment_not_found"
+    with pytest.raises(NotFound) as channel:
+        check_in(project=project, phone=PHONE, channel_code="NOPE", by=frontdesk, consent=True)
+    assert channel.value.code == "channel_report_not_found"
+    assert not Visit.objects.exists()

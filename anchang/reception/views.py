@@ -1,0 +1,260 @@
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from anchang.accounts.models import Role, User
+from anchang.accounts.navigation import SESSION_PROJECT_KEY
+from anchang.accounts.selectors import project_visible_to
+from anchang.core.errors import DomainError
+from anchang.inventory.models import Project
+from anchang.reception import rotation, selectors
+from anchang.reception.forms import CheckInForm, EndVisitForm, OverrideForm, RotationActionForm
+from anchang.reception.models import Visit, VisitState
+from anchang.reception.services import attribution_override, check_in, preview_check_in, visit_end
+
+DESK_ROLES = (Role.FRONTDESK, Role.MANAGER)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _project(request: HttpRequest, project_id: int, roles: tuple[str, ...]) -> Project:
+    user = _user(request)
+    project = project_visible_to(user=user, project_id=project_id)
+    if project is None or not (user.role in roles or user.sees_all_projects):
+        raise Http404
+    request.session[SESSION_PROJECT_KEY] = project.pk
+    return project
+
+
+def _desk_context(project: Project) -> dict[str, object]:
+    in_progress = list(selectors.visits_in_progress(project=project))
+    return {
+        "queue": selectors.queue_for(project=project),
+        "waiting": selectors.waiting_minutes([v for v in in_progress if v.state == VisitState.WAITING]),
+        "receiving": [v for v in in_progress if v.state == VisitState.RECEIVING],
+        "appointments": selectors.appointments_today(project=project),
+    }
+
+
+@login_required
+def checkin(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _project(request, project_id, DESK_ROLES)
+    consultants = selectors.project_consultants(project=project)
+    form = CheckInForm(request.POST or None, consultants=consultants, initial={"consent": False})
+    result = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            value = data["phone_or_code"].strip()
+            try:
+                result = check_in(
+                    project=project,
+                    by=_user(request),
+                    consent=data["consent"],
+                    name=data["name"],
+                    gender=data["gender"],
+                    party_size=data["party_size"],
+                    source=data["source"],
+                    designated_consultant_id=data["designated_consultant"],
+                    **({"appointment_code": value} if form.looks_like_code() else {"phone": value}),
+                )
+            except DomainError as error:
+                status = error.status if error.status != 404 else 400
+                for field, message in error.fields.items():
+                    form.add_error(
+                        "phone_or_code" if field in ("phone", "appointment_code") else None, message
+                    )
+                if not error.fields:
+                    form.add_error(None, error.message)
+            else:
+                form = CheckInForm(consultants=consultants)
+        else:
+            status = 400
+    context = {
+        "project": project,
+        "form": form,
+        "result": result,
+        "active_nav": "checkin",
+        "override_form": OverrideForm(consultants=consultants) if result else None,
+        **_desk_context(project),
+    }
+    return render(request, "reception/checkin.html", context, status=status)
+
+
+@login_required
+def checkin_preview(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _project(request, project_id, DESK_ROLES)
+    value = request.GET.get("phone_or_code", "").strip()
+    designated = request.GET.get("designated_consultant") or None
+    decision, error = None, None
+    if len(value) >= 11 and value.replace(" ", "").replace("-", "").lstrip("+").isdigit():
+        try:
+            decision = preview_check_in(
+                project=project,
+                phone=value,
+                designated_consultant_id=int(designated) if designated and designated.isdigit() else None,
+            )
+        except DomainError as problem:
+            error = next(iter(problem.fields.values()), problem.message)
+    return render(
+        request, "reception/_judging_preview.html", {"decision": decision, "error": error, "value": value}
+    )
+
+
+@login_required
+def desk_live(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _project(request, project_id, DESK_ROLES)
+    return render(request, "reception/_desk_live.html", {"project": project, **_desk_context(project)})
+
+
+def _visit_for(request: HttpRequest, visit_id: int) -> Visit:
+    user = _user(request)
+    visit = (
+        Visit.objects.select_related("project", "customer", "customer__owner", "consultant", "covering_for")
+        .filter(pk=visit_id)
+        .first()
+    )
+    if visit is None or project_visible_to(user=user, project_id=visit.project_id) is None:
+        raise Http404
+    is_desk = user.role in DESK_ROLES or user.sees_all_projects
+    if not is_desk and user.pk not in (visit.consultant_id, visit.covering_for_id):
+        raise Http404
+    return visit
+
+
+@login_required
+def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = _visit_for(request, visit_id)
+    user = _user(request)
+    is_desk = user.role in DESK_ROLES or user.sees_all_projects
+    context = {
+        "visit": visit,
+        "project": visit.project,
+        "attributions": visit.attributions.select_related("consultant", "decided_by").order_by(
+            "decided_at", "pk"
+        ),
+        "end_form": EndVisitForm(),
+        "override_form": OverrideForm(consultants=selectors.project_consultants(project=visit.project))
+        if is_desk
+        else None,
+        "can_see_phone": user.pk == visit.customer.owner_id,
+        "active_nav": "checkin" if is_desk else "home",
+    }
+    return render(request, "reception/visit_detail.html", context)
+
+
+@login_required
+@require_POST
+def visit_end_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = _visit_for(request, visit_id)
+    form = EndVisitForm(request.POST)
+    if form.is_valid():
+        try:
+            visit_end(
+                visit_id=visit.pk,
+                by=_user(request),
+                outcome=form.cleaned_data["outcome"],
+                invalid_reason=form.cleaned_data["invalid_reason"],
+            )
+        except DomainError as error:
+            messages.error(request, next(iter(error.fields.values()), error.message))
+        else:
+            messages.success(request, _("接待已结束。"))
+    else:
+        messages.error(request, _("请选择接待结果。"))
+    return redirect("reception:visit", visit_id=visit.pk)
+
+
+@login_required
+@require_POST
+def visit_override_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = _visit_for(request, visit_id)
+    form = OverrideForm(request.POST, consultants=selectors.project_consultants(project=visit.project))
+    if form.is_valid():
+        try:
+            attribution_override(
+                visit_id=visit.pk,
+                consultant_id=form.cleaned_data["consultant"],
+                by=_user(request),
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            messages.error(request, next(iter(error.fields.values()), error.message))
+        else:
+            messages.success(request, _("已改派。"))
+    else:
+        messages.error(request, _("请选择顾问并填写改派原因。"))
+    return redirect("reception:visit", visit_id=visit.pk)
+
+
+@login_required
+def hall_board(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _project(request, project_id, (*DESK_ROLES, Role.CONSULTANT, Role.ATTENDANT))
+    context = {
+        "project": project,
+        "vip_arrivals": selectors.vip_arrivals_today(project=project),
+        **_desk_context(project),
+    }
+    template = "reception/_hall_live.html" if getattr(request, "htmx", False) else "reception/hall_board.html"
+    return render(request, template, context)
+
+
+@login_required
+def rotation_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _project(request, project_id, (*DESK_ROLES, Role.CONSULTANT))
+    user = _user(request)
+    if request.method == "POST":
+        form = RotationActionForm(request.POST)
+        if form.is_valid():
+            _rotation_action(request, project, user, form.cleaned_data)
+        else:
+            messages.error(request, _("操作无效，请重试。"))
+        return redirect("reception:rotation", project_id=project.pk)
+    queue = selectors.queue_for(project=project)
+    signed_in = {e.consultant_id for e in queue}
+    context = {
+        "project": project,
+        "queue": queue,
+        "active_nav": "rotation",
+        "not_signed_in": [c for c in selectors.project_consultants(project=project) if c.pk not in signed_in],
+        "can_manage": user.role == Role.MANAGER or user.sees_all_projects,
+        "my_entry": next((e for e in queue if e.consultant_id == user.pk), None),
+    }
+    return render(request, "reception/rotation.html", context)
+
+
+def _rotation_action(request: HttpRequest, project: Project, user: User, data: dict[str, Any]) -> None:
+    consultant = User.objects.filter(pk=data["consultant"], memberships__project=project).first()
+    if consultant is None:
+        messages.error(request, _("该顾问不在本项目。"))
+        return
+    action, reason = str(data["action"]), str(data.get("reason") or "")
+    try:
+        if action == "sign_in":
+            rotation.rotation_sign_in(project=project, consultant=consultant, by=user)
+        elif action in ("waiting", "away", "off"):
+            rotation.rotation_set_state(
+                project=project, consultant=consultant, state=action, by=user, reason=reason
+            )
+        elif action == "lost_turn":
+            rotation.rotation_lost_turn(project=project, consultant=consultant, by=user, reason=reason)
+        elif action == "move":
+            rotation.rotation_move(
+                project=project,
+                consultant=consultant,
+                to_index=int(data.get("to_index") or 0),
+                by=user,
+                reason=reason,
+            )
+    except DomainError as error:
+        messages.error(request, next(iter(error.fields.values()), error.message))
+    else:
+        messages.success(request, _("轮排已更新。"))
