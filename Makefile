@@ -35,7 +35,7 @@ demo: setup
 	$(BIN)/anchang migrate --noinput -v 0
 	$(BIN)/anchang demo
 	$(BIN)/anchang collectstatic --noinput -v 0
-	$(BIN)/anchang serve --port $(PORT)
+	scripts/run_demo.sh
 
 serve: setup
 	$(BIN)/anchang serve --port $(PORT)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "anchang.inventory",
     "anchang.customers",
     "anchang.reception",
+    "anchang.workspace",
     "anchang.demo",
 ]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", include("anchang.core.urls")),
+    path("", include("anchang.workspace.urls")),
     path("", include("anchang.accounts.urls")),
     path("", include("anchang.inventory.urls")),
     path("", include("anchang.reception.urls")),

@@ -58,6 +58,15 @@ class Customer(TimeStampedModel):
     first_visit_at = models.DateTimeField(_("首访时间"), null=True, blank=True)
     last_visit_at = models.DateTimeField(_("最近到访"), null=True, blank=True)
     is_owner = models.BooleanField(_("已签约业主"), default=False)
+    # "First time here?" — a family member registered before under another phone (product.md §2).
+    household_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="household",
+        verbose_name=_("家庭成员"),
+    )
     consent_at = models.DateTimeField(_("隐私告知同意时间"), null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at", "name_pinyin", "name_initials", "phone_last4"])

@@ -45,6 +45,7 @@ class CheckInIn(Schema):
     appointment_code: str | None = None
     channel_code: str | None = None
     designated_consultant_id: int | None = None
+    household_of_id: int | None = None
     consent: bool
 
 

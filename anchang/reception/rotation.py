@@ -140,7 +140,7 @@ def rotation_claim_next(
     """
     day = today()
     waiting = list(
-        RotationEntry.objects.select_for_update()
+        RotationEntry.objects.select_for_update(of=("self",))
         .filter(project=project, day=day, state=Q.WAITING)
         .exclude(consultant_id__in=list(exclude))
         .order_by("position", "pk")

@@ -65,6 +65,33 @@ def _appointment_for(project: Project, code: str | None, phone: str) -> Appointm
     return appointment_find_for_checkin(project=project, code_or_phone=phone) if phone else None
 
 
+def _link_household(
+    *, customer: Customer, household_of_id: int | None, by: User, at: datetime
+) -> Customer | None:
+    if household_of_id is None:
+        return None
+    household = (
+        Customer.objects.select_related("owner")
+        .filter(project_id=customer.project_id, pk=household_of_id)
+        .first()
+    )
+    if household is None or household.pk == customer.pk:
+        raise InvalidInput(fields={"household_of_id": _("没有找到要关联的客户。")})
+    if customer.household_of_id is None:
+        customer.household_of = household
+        customer.save(update_fields=["household_of", "updated_at"])
+        for one, other in ((customer, household), (household, customer)):
+            customer_record_event(
+                customer=one,
+                kind=EventKind.LINKED,
+                by=by,
+                at=at,
+                text=_("关联家庭成员：%(name)s") % {"name": _public(other)},
+                data={"customer_id": other.pk},
+            )
+    return household
+
+
 def judging_inputs(
     *,
     project: Project,
@@ -134,6 +161,7 @@ def check_in(
     appointment_code: str | None = None,
     channel_code: str | None = None,
     designated_consultant_id: int | None = None,
+    household_of_id: int | None = None,
 ) -> CheckIn:
     """Register a visitor and decide, by the rules of product.md §2, who receives them."""
     if by.role not in (Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT) and not by.sees_all_projects:
@@ -164,15 +192,22 @@ def check_in(
     customer, created = customer_get_or_create(
         project=project, phone=normalized, name=name, gender=gender, source=source, consent_at=now
     )
+    household = _link_household(customer=customer, household_of_id=household_of_id, by=by, at=now)
+    # A family member's first visit under a new phone is judged as the household's return visit.
+    judged = household if household is not None and customer.first_visit_at is None else customer
     facts = judging_inputs(
-        project=project,
-        settings=settings,
-        phone=normalized,
-        customer=customer,
-        designated=designated,
-        now=now,
+        project=project, settings=settings, phone=normalized, customer=judged, designated=designated, now=now
     )
     decision = judge(facts)
+    if judged is not customer and judged.owner is not None and customer.owner_id is None:
+        customer_take_ownership(
+            customer=customer,
+            consultant=judged.owner,
+            settings=settings,
+            at=now,
+            by=by,
+            why=_("家庭成员归属同一顾问"),
+        )
 
     consultant: User | None = None
     if decision.from_rotation:
@@ -333,7 +368,7 @@ def visit_assign_waiting(*, project_id: int) -> int:
         with transaction.atomic():
             project = Project.objects.select_related("settings").get(pk=project_id)
             visit = (
-                Visit.objects.select_for_update()
+                Visit.objects.select_for_update(of=("self",))
                 .select_related("customer", "customer__owner", "project")
                 .filter(project=project, state=VisitState.WAITING)
                 .order_by("checked_in_at", "pk")
@@ -379,7 +414,10 @@ def visit_assign_waiting(*, project_id: int) -> int:
 def visit_end(*, visit_id: int, by: User, outcome: str, invalid_reason: str = "") -> Visit:
     """End a reception; an invalid one (not a buyer) gives the receiver a make-up turn (补位)."""
     visit = (
-        Visit.objects.select_for_update().select_related("project", "consultant").filter(pk=visit_id).first()
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("project", "consultant")
+        .filter(pk=visit_id)
+        .first()
     )
     if visit is None:
         raise NotFound()
@@ -420,7 +458,7 @@ def attribution_override(*, visit_id: int, consultant_id: int, by: User, reason:
     if not reason.strip():
         raise InvalidInput(fields={"reason": _("改派必须填写原因。")})
     visit = (
-        Visit.objects.select_for_update()
+        Visit.objects.select_for_update(of=("self",))
         .select_related("project", "customer", "consultant")
         .filter(pk=visit_id)
         .first()

@@ -194,3 +194,30 @@ def test_unknown_booking_or_channel_code_is_a_clear_404(project, frontdesk, on_d
         check_in(project=project, phone=PHONE, channel_code="NOPE", by=frontdesk, consent=True)
     assert channel.value.code == "channel_report_not_found"
     assert not Visit.objects.exists()
+
+
+def test_a_family_member_with_a_new_phone_is_linked_and_goes_to_the_household_owner(
+    project, frontdesk, on_duty
+) -> None:
+    first = check_in(project=project, phone=PHONE, name="王大明", by=frontdesk, consent=True)
+    visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
+    spouse = check_in(
+        project=project,
+        phone="13912345678",
+        name="李小红",
+        by=frontdesk,
+        consent=True,
+        household_of_id=first.customer.pk,
+    )
+    assert spouse.attribution.rule == AttributionRule.OWNER and spouse.visit.consultant == on_duty[0]
+    linked = Customer.objects.get(pk=spouse.customer.pk)
+    assert linked.household_of_id == first.customer.pk and linked.owner == on_duty[0]
+    assert linked.events.filter(kind=EventKind.LINKED).exists()
+    assert first.customer.events.filter(kind=EventKind.LINKED).exists()
+
+
+def test_linking_to_an_unknown_customer_is_refused(project, frontdesk, on_duty) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        check_in(project=project, phone=PHONE, by=frontdesk, consent=True, household_of_id=999999)
+    assert "household_of_id" in caught.value.fields
+    assert not Visit.objects.exists()

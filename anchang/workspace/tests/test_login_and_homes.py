@@ -11,7 +11,6 @@ pytestmark = pytest.mark.django_db
 
 HOME_HEADINGS = {
     Role.MANAGER: "经理看板",
-    Role.FRONTDESK: "前台工作台",
     Role.CONSULTANT: "我的接待",
     Role.AGENT: "渠道工作台",
     Role.ATTENDANT: "礼宾工作台",
@@ -64,6 +63,14 @@ def test_each_role_lands_on_its_own_home(client_for, project, role, heading) -> 
     html = client_for(factories.user_in(project, role=role)).get(reverse("home")).content.decode()
     assert heading in html
     assert project.name in html
+
+
+def test_front_desk_lands_on_the_check_in_screen(client_for, project) -> None:
+    client = client_for(factories.user_in(project, role=Role.FRONTDESK))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("reception:checkin", args=[project.pk])
+    assert "来访登记" in client.get(response["Location"]).content.decode()
 
 
 def test_admin_home_lists_companies_projects_and_roles(client_for, project, admin_user) -> None:

@@ -1,0 +1,109 @@
+from collections.abc import Callable
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from anchang.accounts.models import Company, Role, User
+from anchang.accounts.navigation import current_project
+from anchang.accounts.selectors import project_list_visible_to, staff_of_project
+from anchang.inventory.models import Project
+from anchang.inventory.selectors import available_by_bedrooms, recent_unit_changes, unit_status_summary
+from anchang.reception import selectors as reception
+from anchang.reception.models import QueueState, Visit, VisitState
+from anchang.reception.vip import vip_task_rows, vip_tasks_for_role_on, vip_tasks_overdue
+
+
+def _admin(user: User) -> dict[str, object]:
+    return {
+        "companies": Company.objects.annotate(n_users=Count("users", distinct=True)).order_by("kind", "name"),
+        "projects": project_list_visible_to(user=user).annotate(n_units=Count("units", distinct=True)),
+        "users_by_role": [
+            (Role(row["role"]).label, row["n"])
+            for row in User.objects.filter(is_active=True)
+            .values("role")
+            .annotate(n=Count("pk"))
+            .order_by("role")
+        ],
+    }
+
+
+def _site_today(project: Project) -> dict[str, object]:
+    in_progress = list(reception.visits_in_progress(project=project))
+    queue = reception.queue_for(project=project)
+    return {
+        "queue": queue,
+        "on_duty": sum(1 for e in queue if e.state != QueueState.OFF),
+        "receiving": [v for v in in_progress if v.state == VisitState.RECEIVING],
+        "waiting": reception.waiting_minutes([v for v in in_progress if v.state == VisitState.WAITING]),
+        "appointments": reception.appointments_today(project=project),
+        "visits_today": Visit.objects.filter(
+            project=project, checked_in_at__date=timezone.localdate()
+        ).count(),
+    }
+
+
+def _manager(project: Project, user: User) -> dict[str, object]:
+    return {
+        **_site_today(project),
+        "summary": unit_status_summary(project=project),
+        "recent_changes": recent_unit_changes(project=project),
+        "offers": available_by_bedrooms(project=project),
+        "overdue_vip": vip_task_rows(tasks=list(vip_tasks_overdue(project=project)[:10]), viewer=user),
+        "staff_counts": [
+            (Role(row["role"]).label, row["n"])
+            for row in staff_of_project(project=project)
+            .order_by()
+            .values("role")
+            .annotate(n=Count("pk"))
+            .order_by("role")
+        ],
+    }
+
+
+def _consultant(project: Project, user: User) -> dict[str, object]:
+    mine = list(reception.visits_in_progress(project=project).filter(consultant=user))
+    queue = reception.queue_for(project=project)
+    return {
+        "my_visits": mine,
+        "my_entry": next((e for e in queue if e.consultant_id == user.pk), None),
+        "queue_position": next((i for i, e in enumerate(queue, 1) if e.consultant_id == user.pk), None),
+        "my_appointments": [
+            a for a in reception.appointments_today(project=project) if a.consultant_id == user.pk
+        ],
+        "summary": unit_status_summary(project=project),
+        "offers": available_by_bedrooms(project=project),
+    }
+
+
+def _attendant(project: Project, user: User) -> dict[str, object]:
+    tasks = list(vip_tasks_for_role_on(project=project, day=timezone.localdate(), role=Role.ATTENDANT))
+    return {"vip_rows": vip_task_rows(tasks=tasks, viewer=user)}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    project = current_project(request)
+    if user.role == Role.FRONTDESK and project is not None and not user.sees_all_projects:
+        # ui.md: the front desk lands on the check-in screen.
+        return redirect("reception:checkin", project_id=project.pk)
+    role = Role.ADMIN if user.sees_all_projects else user.role
+    context: dict[str, object] = {"active_nav": "home", "project": project}
+    if role == Role.ADMIN:
+        context.update(_admin(user))
+    if project is not None:
+        builders: dict[str, Callable[[Project, User], dict[str, object]]] = {
+            Role.ADMIN: _manager,
+            Role.MANAGER: _manager,
+            Role.CONSULTANT: _consultant,
+            Role.ATTENDANT: _attendant,
+        }
+        if role in builders:
+            context.update(builders[role](project, user))
+    template = (
+        role if role in {"admin", "manager", "consultant", "agent", "attendant", "service"} else "agent"
+    )
+    return render(request, f"workspace/{template}.html", context)
