@@ -52,7 +52,7 @@ test-postgres: setup system-deps
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy anchang
+	$(BIN)/mypy anchang tests conftest.py
 	$(BIN)/anchang makemigrations --check --dry-run
 
 deploy-check: setup

@@ -21,7 +21,7 @@ from anchang.reception.models import VipTier
 
 # Public booking page: which days and times a visitor may pick. Sales halls open 09:00–18:00, the
 # last visit starts half an hour before closing.
-BOOKING_FIRST_DAY_OFFSET = 1
+BOOKING_FIRST_DAY_OFFSET = 0  # same-day bookings are common; past slots are refused on submit
 BOOKING_DAYS_AHEAD = 14
 BOOKING_FIRST_SLOT = time(9, 0)
 BOOKING_LAST_SLOT = time(17, 30)

@@ -28,6 +28,7 @@ class CheckInForm(forms.Form):
         label=_("客户指定顾问"), coerce=int, empty_value=None, required=False
     )
     consent = forms.BooleanField(label=_("访客已知悉并同意隐私告知"), required=True)
+    household_of = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args: object, consultants: Sequence[User], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("projects/<int:project_id>/checkin/", views.checkin, name="checkin"),
     path("projects/<int:project_id>/checkin/preview/", views.checkin_preview, name="checkin_preview"),
     path("projects/<int:project_id>/checkin/live/", views.desk_live, name="desk_live"),
+    path("projects/<int:project_id>/checkin/family/", views.checkin_family_search, name="checkin_family"),
     path("projects/<int:project_id>/hall/", views.hall_board, name="hall"),
     path("projects/<int:project_id>/rotation/", views.rotation_page, name="rotation"),
     path("visits/<int:visit_id>/", views.visit_detail, name="visit"),

@@ -11,6 +11,7 @@ from anchang.accounts.models import Role, User
 from anchang.accounts.navigation import SESSION_PROJECT_KEY
 from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import DomainError
+from anchang.customers.selectors import customer_search
 from anchang.inventory.models import Project
 from anchang.reception import rotation, selectors
 from anchang.reception.forms import CheckInForm, EndVisitForm, OverrideForm, RotationActionForm
@@ -64,6 +65,7 @@ def checkin(request: HttpRequest, project_id: int) -> HttpResponse:
                     party_size=data["party_size"],
                     source=data["source"],
                     designated_consultant_id=data["designated_consultant"],
+                    household_of_id=data["household_of"],
                     **({"appointment_code": value} if form.looks_like_code() else {"phone": value}),
                 )
             except DomainError as error:
@@ -107,6 +109,15 @@ def checkin_preview(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(
         request, "reception/_judging_preview.html", {"decision": decision, "error": error, "value": value}
     )
+
+
+@login_required
+def checkin_family_search(request: HttpRequest, project_id: int) -> HttpResponse:
+    """ "First time here?" — find the family member who registered before (name, 拼音, last 4 digits)."""
+    project = _project(request, project_id, DESK_ROLES)
+    query = request.GET.get("q", "")
+    results = customer_search(project=project, q=query, limit=10)
+    return render(request, "reception/_family_results.html", {"results": results, "query": query})
 
 
 @login_required

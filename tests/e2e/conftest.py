@@ -35,11 +35,11 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page_for(browser, live_server):  # type: ignore[no-untyped-def]
+def page_for(browser, live_server):
     """`page_for(username, password, viewport)` → a logged-in page in a fresh browser context."""
     contexts = []
 
-    def open_page(username: str, password: str = "test-pass-123", *, width: int = 1366, height: int = 900):  # type: ignore[no-untyped-def]
+    def open_page(username: str, password: str = "test-pass-123", *, width: int = 1366, height: int = 900):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
         contexts.append(context)
         page = context.new_page()
@@ -47,7 +47,7 @@ def page_for(browser, live_server):  # type: ignore[no-untyped-def]
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        page.wait_for_url(lambda url: "/login/" not in url)
         return page
 
     yield open_page

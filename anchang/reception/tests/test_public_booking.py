@@ -65,7 +65,8 @@ def test_page_renders_for_a_phone_without_login(client, project, consultant) -> 
     assert 'type="checkbox" name="consent"' in html
     assert "个人信息告知" in html and "删除" in html
     # 14 days from tomorrow, 09:00 to 17:30 every half hour.
-    assert len(re.findall(r'<option value="\d{4}-\d{2}-\d{2}"', html)) == 14
+    # today (a same-day visit) and the next 14 days
+    assert len(re.findall(r'<option value="\d{4}-\d{2}-\d{2}"', html)) == 15
     assert 'value="09:00"' in html and 'value="17:30"' in html and 'value="18:00"' not in html
 
 
@@ -134,7 +135,6 @@ def test_consent_is_required(client, project) -> None:
     "overrides",
     [
         {"day": (timezone.localdate() - timedelta(days=1)).isoformat()},
-        {"day": timezone.localdate().isoformat()},
         {"day": (timezone.localdate() + timedelta(days=40)).isoformat()},
         {"day": "9999-99-99"},
         {"slot": "03:00"},
