@@ -1,3 +1,5 @@
+import re
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -5,14 +7,48 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import models
 from django.test import RequestFactory
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 from simple_history.utils import get_history_model_for_model
 
 from anchang.accounts.models import Company, CompanyKind, ProjectMembership, Role, Team, User
+from anchang.core.models import Notification
 from anchang.core.phones import normalize_mainland_mobile
-from anchang.demo.loader import DEMO_PASSWORD, HIGH_RISE, TOWNHOUSE, load_demo
+from anchang.customers.models import (
+    Attribution,
+    AttributionRule,
+    Customer,
+    CustomerEvent,
+    EventKind,
+    Stage,
+)
+from anchang.demo.loader import (
+    DEMO_PASSWORD,
+    HIGH_RISE,
+    HISTORY_NOTE,
+    LATER_TIMES,
+    TOWNHOUSE,
+    appointment_times,
+    front_desk_lines,
+    load_demo,
+)
 from anchang.inventory.models import Building, Project, ProjectKind, ProjectSettings, Unit, UnitStatus
 from anchang.inventory.services import unit_change_status
+from anchang.reception.models import (
+    Appointment,
+    AppointmentStatus,
+    BookingChannel,
+    QueueState,
+    RotationEntry,
+    RotationEvent,
+    VipTask,
+    VipTier,
+    Visit,
+    VisitKind,
+    VisitState,
+)
+from anchang.reception.services import preview_check_in
+from anchang.reception.vip import local_day_bounds
 
 EXPECTED_ROLES = {
     "admin": Role.ADMIN,
@@ -37,6 +73,16 @@ def _row_counts() -> dict[str, int]:
         Building,
         Unit,
         get_history_model_for_model(Unit),
+        Customer,
+        get_history_model_for_model(Customer),
+        CustomerEvent,
+        Attribution,
+        Visit,
+        RotationEntry,
+        Appointment,
+        VipTask,
+        RotationEvent,
+        Notification,
     ]
     return {model._meta.label: model._default_manager.count() for model in tables}
 
@@ -183,3 +229,249 @@ def test_demo_prints_logins_password_and_address(monkeypatch: pytest.MonkeyPatch
     quiet = StringIO()
     call_command("demo", "--quiet", stdout=quiet)
     assert quiet.getvalue() == ""
+
+
+# --- the front desk: history customers, today's queue and visitors, bookings ---------------------------
+
+
+def _today_bounds() -> tuple[datetime, datetime]:
+    return local_day_bounds(timezone.localdate())
+
+
+@pytest.mark.django_db
+def test_demo_customers_have_owners_protection_visits_and_a_reason() -> None:
+    call_command("demo", "--quiet")
+    now = timezone.now()
+    high_rise = Project.objects.get(code=HIGH_RISE)
+    customers = Customer.objects.filter(project=high_rise)
+
+    assert customers.count() >= 300
+    assert not customers.filter(owner__isnull=True).exists()
+    assert set(customers.values_list("owner__username", flat=True)) == {f"consultant{n}" for n in range(1, 9)}
+    protected = customers.filter(protected_until__gt=now).count()
+    assert 0.25 * customers.count() <= protected <= 0.75 * customers.count()
+    owners = customers.filter(is_owner=True)
+    assert owners.count() >= 3 and set(owners.values_list("stage", flat=True)) == {Stage.OWNER}
+    history = customers.filter(last_visit_at__lt=_today_bounds()[0])
+    assert set(history.exclude(is_owner=True).values_list("stage", flat=True)) == {Stage.VISITED}
+    for customer in history:
+        assert customer.name and customer.gender and customer.source
+        assert customer.first_visit_at and customer.last_visit_at
+        assert now - timedelta(days=63) < customer.first_visit_at <= customer.last_visit_at < now
+        assert customer.protected_until == customer.last_visit_at + timedelta(days=15)
+
+    # Every history customer: ended visits, a rotation judging record that says why, a visit on the timeline.
+    history_visits = Visit.objects.filter(customer__in=history)
+    assert set(history_visits.values_list("state", flat=True)) == {VisitState.ENDED}
+    assert set(history_visits.values_list("customer_id", flat=True)) == set(
+        history.values_list("pk", flat=True)
+    )
+    rotation = Attribution.objects.filter(customer__in=history, rule=AttributionRule.ROTATION)
+    assert rotation.values("customer_id").distinct().count() == history.count()
+    record = rotation.select_related("customer").first()
+    assert record.explanation and record.consultant_id == record.customer.owner_id
+    assert record.inputs == {"phone": record.customer.phone, "note": HISTORY_NOTE}
+    assert (
+        CustomerEvent.objects.filter(customer__in=history, kind=EventKind.VISIT)
+        .values("customer_id")
+        .distinct()
+        .count()
+        == history.count()
+    )
+    assert get_history_model_for_model(Customer).objects.filter(project=high_rise).count() >= history.count()
+
+    # The townhouse has its own, smaller set, owned by its own consultants only.
+    townhouse = Customer.objects.filter(project__code=TOWNHOUSE)
+    assert 20 <= townhouse.count() < customers.count()
+    assert set(townhouse.values_list("owner__username", flat=True)) <= {
+        "consultant1",
+        "consultant2",
+        "consultant5",
+        "consultant6",
+    }
+
+    # Surnames read differently as surnames (单 shàn …): the search keys hold that reading too.
+    for surname, reading in (("单", "shan"), ("曾", "zeng"), ("解", "xie"), ("仇", "qiu"), ("朴", "piao")):
+        named = Customer.objects.filter(project=high_rise, name__startswith=surname).first()
+        assert named is not None, surname
+        assert any(spelling.startswith(reading) for spelling in named.name_pinyin.split())
+        assert any(initials.startswith(reading[0]) for initials in named.name_initials.split())
+
+    phones = list(Customer.objects.values_list("phone", flat=True))
+    assert all(normalize_mainland_mobile(phone) == phone for phone in phones)
+    staff = set(User.objects.values_list("mobile", flat=True))
+    assert not staff & set(phones)
+
+
+@pytest.mark.django_db
+def test_demo_day_in_progress_at_the_front_desk() -> None:
+    call_command("demo", "--quiet")
+    high_rise = Project.objects.get(code=HIGH_RISE)
+    queue = list(
+        RotationEntry.objects.filter(project=high_rise, day=timezone.localdate())
+        .select_related("consultant")
+        .order_by("position")
+    )
+    assert len(queue) == 7
+    assert {entry.consultant.username for entry in queue} == {f"consultant{n}" for n in range(1, 8)}
+    states = {entry.consultant.username: entry.state for entry in queue}
+    assert [name for name, state in states.items() if state == QueueState.AWAY] == ["consultant7"]
+    # consultant1 received the visitor who has left and went to the end of the queue.
+    assert queue[-1].consultant.username == "consultant1" and queue[-1].state == QueueState.WAITING
+
+    start, end = _today_bounds()
+    today = Visit.objects.filter(project=high_rise, checked_in_at__gte=start, checked_in_at__lt=end)
+    receiving = today.filter(state=VisitState.RECEIVING).select_related("consultant")
+    assert receiving.count() >= 3
+    assert all(
+        visit.consultant and states[visit.consultant.username] == QueueState.RECEIVING for visit in receiving
+    )
+    assert set(receiving.values_list("rule", flat=True)) == {
+        AttributionRule.ROTATION,
+        AttributionRule.OWNER,
+        AttributionRule.DESIGNATED,
+    }
+    assert receiving.get(rule=AttributionRule.OWNER).kind == VisitKind.RETURN
+    assert today.filter(state=VisitState.ENDED).count() == 1
+    assert Attribution.objects.filter(visit__in=today).count() == today.count()
+
+
+@pytest.mark.django_db
+def test_demo_books_today_and_tomorrow_with_vip_preparation() -> None:
+    before = timezone.now()
+    call_command("demo", "--quiet")
+    high_rise = Project.objects.get(code=HIGH_RISE)
+    booked = Appointment.objects.filter(project=high_rise)
+    assert set(booked.values_list("status", flat=True)) == {AppointmentStatus.BOOKED}
+    assert set(booked.values_list("channel", flat=True)) == {BookingChannel.DESK}
+    assert all(appointment.start_at > before for appointment in booked)
+    tomorrow = timezone.localdate(before) + timedelta(days=1)
+    later = booked.filter(
+        start_at__in=[timezone.make_aware(datetime.combine(tomorrow, at)) for at in LATER_TIMES]
+    )
+    assert later.count() == 2
+    today = booked.exclude(pk__in=later)
+    assert 5 <= today.count() <= 6
+    tier_1 = today.get(vip_tier=VipTier.TIER_1)
+    assert tier_1.note and VipTask.objects.filter(appointment=tier_1).count() >= 3
+    assert VipTask.objects.filter(
+        appointment__vip_tier=VipTier.TIER_2, appointment__project=high_rise
+    ).exists()
+    assert today.filter(consultant__isnull=False).exists()
+    # One booking is a protected customer's return visit with their own consultant.
+    returning = Customer.objects.filter(project=high_rise, phone__in=today.values("phone"))
+    assert returning.exists()
+    for customer in returning:
+        assert today.get(phone=customer.phone).consultant == customer.owner
+    assert Appointment.objects.filter(project__code=TOWNHOUSE).count() >= 2
+
+
+@pytest.mark.django_db
+def test_running_demo_on_a_later_day_builds_a_fresh_day() -> None:
+    call_command("demo", "--quiet")
+    # Move what the first run did to yesterday.
+    RotationEntry.objects.update(day=timezone.localdate() - timedelta(days=1))
+    Appointment.objects.update(created_at=timezone.now() - timedelta(days=1))
+    customers = Customer.objects.count()
+
+    summary = load_demo()
+
+    assert RotationEntry.objects.filter(day=timezone.localdate()).count() == 7
+    assert summary.created["轮排"] == 7 and summary.created["预约"] == 11
+    # Three new visitors, and another protected customer comes back (yesterday's is still on site).
+    assert Customer.objects.count() == customers + 3
+    returning = Visit.objects.filter(state=VisitState.RECEIVING, rule=AttributionRule.OWNER)
+    assert returning.values("customer_id").distinct().count() == 2
+    assert load_demo().created_anything is False
+
+
+def test_appointment_times_are_ahead_and_handle_the_evening() -> None:
+    tz = timezone.get_current_timezone()
+    morning = datetime(2026, 5, 6, 8, 0, tzinfo=tz)
+    times = appointment_times(morning, 6)
+    assert [t.strftime("%H:%M") for t in times] == ["09:30", "10:30", "11:00", "14:30", "15:30", "17:00"]
+
+    for now in (
+        datetime(2026, 5, 6, 16, 10, tzinfo=tz),
+        datetime(2026, 5, 6, 22, 47, tzinfo=tz),
+        datetime(2026, 5, 6, 23, 59, tzinfo=tz),
+    ):
+        times = appointment_times(now, 6)
+        assert len(times) == 6
+        assert times == sorted(set(times))
+        assert all(t >= now + timedelta(minutes=30) for t in times)
+        assert all(t.minute in (0, 30) for t in times)
+    late = appointment_times(datetime(2026, 5, 6, 22, 47, tzinfo=tz), 6)
+    assert [t.strftime("%H:%M") for t in late] == ["23:30", "00:00", "00:30", "01:00", "01:30", "02:00"]
+
+
+@pytest.mark.django_db
+def test_demo_prints_cases_to_try_and_they_judge_as_printed() -> None:
+    summary = load_demo()
+    text = "\n".join(front_desk_lines(summary))
+    assert "今日演示场景" in text
+    cases = {test.case: test for test in summary.hand_tests}
+    start, end = _today_bounds()
+    # Late in the evening today's bookings may all lie after midnight: then there is none to offer.
+    bookings_left_today = Appointment.objects.filter(start_at__gte=timezone.now(), start_at__lt=end).exists()
+    assert set(cases) == {
+        "新客户首访",
+        "保护期内老客户",
+        "保护期已过（公客）",
+        "已签约业主到访",
+        "客户指定顾问",
+        *(["今日预约到访"] if bookings_left_today else []),
+        "一级贵宾准备",
+    }
+    for test in summary.hand_tests:
+        assert test.key and test.key in text
+
+    high_rise = Project.objects.get(code=HIGH_RISE)
+    # Phones are printed in full, not masked.
+    phones = {
+        case: cases[case].key
+        for case in ("新客户首访", "保护期内老客户", "保护期已过（公客）", "已签约业主到访")
+    }
+    assert all(re.fullmatch(r"1\d{10}", phone) for phone in phones.values())
+    assert not Customer.objects.filter(phone=normalize_mainland_mobile(phones["新客户首访"])).exists()
+
+    def judged(phone: str, designated: User | None = None):
+        return preview_check_in(
+            project=high_rise, phone=phone, designated_consultant_id=designated.pk if designated else None
+        )
+
+    first = judged(phones["新客户首访"])
+    assert (first.rule, first.visit_kind) == (AttributionRule.ROTATION, VisitKind.FIRST)
+    protected = Customer.objects.get(phone=normalize_mainland_mobile(phones["保护期内老客户"]))
+    decision = judged(phones["保护期内老客户"])
+    assert decision.rule == AttributionRule.OWNER and decision.consultant.id == protected.owner_id
+    assert protected.owner.display_name in cases["保护期内老客户"].expect
+    decision = judged(phones["保护期已过（公客）"])
+    assert decision.rule == AttributionRule.ROTATION and decision.visit_kind == VisitKind.RETURN
+    holder = Customer.objects.get(phone=normalize_mainland_mobile(phones["已签约业主到访"]))
+    decision = judged(phones["已签约业主到访"])
+    assert decision.rule == AttributionRule.OWNER_VISIT and decision.consultant.id == holder.owner_id
+    named = User.objects.get(username=cases["客户指定顾问"].key)
+    decision = judged(phones["新客户首访"], designated=named)
+    assert decision.rule == AttributionRule.DESIGNATED and decision.consultant.id == named.pk
+
+    if bookings_left_today:
+        code = cases["今日预约到访"].key
+        assert Appointment.objects.filter(code=code, start_at__gte=start, start_at__lt=end).exists()
+    assert Appointment.objects.get(code=cases["一级贵宾准备"].key).vip_tier == VipTier.TIER_1
+
+
+@pytest.mark.django_db
+def test_demo_late_in_the_evening_still_books_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    late = timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time())) + timedelta(
+        hours=23, minutes=40
+    )
+    monkeypatch.setattr(timezone, "now", lambda: late)
+
+    summary = load_demo()
+
+    booked = Appointment.objects.filter(project__code=HIGH_RISE)
+    assert booked.count() == 8 and all(a.start_at >= late + timedelta(minutes=30) for a in booked)
+    assert RotationEntry.objects.filter(day=timezone.localdate(late)).count() == 7
+    assert "一级贵宾准备" in {test.case for test in summary.hand_tests}
+    assert not load_demo().created_anything

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from anchang.demo.loader import DemoSummary, load_demo
+from anchang.demo.loader import DemoSummary, front_desk_lines, load_demo
 from anchang.inventory.models import UnitStatus
 
 
@@ -19,7 +19,8 @@ def _pad(text: str, width: int) -> str:
 
 class Command(BaseCommand):
     help = (
-        "载入演示数据：开发商、代理公司、两个项目的楼栋与房源、各角色的演示账号。"
+        "载入演示数据：开发商、代理公司、两个项目的楼栋与房源、各角色的演示账号，"
+        "以及前台的历史客户、今日轮排与接待、今明两天的预约。"
         "可重复运行，已有数据不会被改动。"
     )
 
@@ -57,6 +58,9 @@ class Command(BaseCommand):
         for login in summary.logins:
             cells = (login.username, login.role_label, login.name, login.company)
             write("  " + "".join(_pad(cell, width) for cell, (_, width) in zip(cells, columns, strict=True)))
+
+        for line in front_desk_lines(summary):
+            write(line)
 
         port = os.environ.get("PORT") or "8000"
         write("")
