@@ -115,3 +115,22 @@ def api_token_for(db: None):
         return {"Authorization": f"Bearer {raw}"}
 
     return issue
+
+
+@pytest.fixture
+def consultants(project: Project) -> list[User]:
+    """Three consultants of the project (顾问1–3), none on duty yet."""
+    return [
+        factories.user_in(project, role=Role.CONSULTANT, username=f"gw{i}", name=f"顾问{i}")
+        for i in (1, 2, 3)
+    ]
+
+
+@pytest.fixture
+def on_duty(project: Project, consultants: list[User]) -> list[User]:
+    """The three consultants signed in to today's queue, in order gw1, gw2, gw3."""
+    from anchang.reception.rotation import rotation_sign_in
+
+    for consultant in consultants:
+        rotation_sign_in(project=project, consultant=consultant, by=consultant)
+    return consultants

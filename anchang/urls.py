@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("anchang.workspace.urls")),
     path("", include("anchang.accounts.urls")),
     path("", include("anchang.inventory.urls")),
+    path("", include("anchang.customers.urls")),
     path("", include("anchang.reception.urls")),
     path("", include("anchang.reception.appointment_urls")),
 ]

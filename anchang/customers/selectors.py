@@ -1,6 +1,7 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from anchang.customers.models import Customer
+from anchang.accounts.models import Role, User
+from anchang.customers.models import Attribution, Customer
 from anchang.inventory.models import Project
 
 SEARCH_LIMIT = 20
@@ -29,3 +30,40 @@ def customer_search(*, project: Project, q: str, limit: int = SEARCH_LIMIT) -> l
     else:
         customers = customers.filter(name__contains=q.strip()[:30])
     return list(customers.order_by("-last_visit_at", "-pk")[:limit])
+
+
+def customer_visible_to(*, user: User, customer_id: int) -> Customer | None:
+    """A customer page is for the project's desk and managers, and for the customer's own consultant.
+
+    Anyone else gets nothing (a 404): another consultant's customer is a company secret (§13).
+    """
+    from anchang.accounts.selectors import project_list_visible_to
+
+    customer = (
+        Customer.objects.select_related("owner", "project", "household_of")
+        .filter(pk=customer_id, project__in=project_list_visible_to(user=user))
+        .first()
+    )
+    if customer is None:
+        return None
+    if user.sees_all_projects or user.role in (Role.MANAGER, Role.FRONTDESK):
+        return customer
+    if user.role == Role.CONSULTANT and customer.owner_id == user.pk:
+        return customer
+    return None
+
+
+def customer_visits(*, customer: Customer) -> QuerySet:
+    from anchang.reception.models import Visit
+
+    return (
+        Visit.objects.filter(customer=customer)
+        .select_related("consultant", "covering_for")
+        .prefetch_related(
+            Prefetch(
+                "attributions",
+                queryset=Attribution.objects.select_related("consultant").order_by("decided_at", "pk"),
+            )
+        )
+        .order_by("-checked_in_at")
+    )

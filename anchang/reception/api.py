@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema
+from ninja.responses import Status
 
 from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_visible_to
@@ -75,7 +76,7 @@ def checkin_create(
     pid: int,
     payload: CheckInIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-) -> tuple[int, dict[str, object]]:
+) -> Status[dict[str, object]]:
     project = _project(request, pid)
     user = _user(request)
     _require(user, Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT)
@@ -97,9 +98,10 @@ def checkin_create(
             },
         }
 
-    return run_idempotent(
+    status, answer = run_idempotent(
         user=user, scope=f"checkin:{project.pk}", key=idempotency_key, body=payload.dict(), work=work
     )
+    return Status(status, answer)
 
 
 class QueueEntryOut(Schema):

@@ -158,6 +158,8 @@ def rotation_claim_next(
             waiting = others + [e for e in waiting if e.team_key == last.entry.team_key]
     for entry in waiting:
         if _claim(entry, consumes_turn=consumes_turn):
+            # The alternation between teams reads these events to know whose turn it was last.
+            _log(entry, "claim_turn" if consumes_turn else "claim", by=None)
             return Claim(entry=entry, consultant=entry.consultant)
     return None
 

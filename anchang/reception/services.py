@@ -172,6 +172,8 @@ def check_in(
         raise InvalidInput(fields={"gender": _("性别只能是 male 或 female。")})
     if source and source not in Source.values:
         raise InvalidInput(fields={"source": _("不是允许的认知途径。")})
+    if len(name.strip()) > 50:
+        raise InvalidInput(fields={"name": _("姓名最多 50 个字。")})
     if not 1 <= party_size <= 50:
         raise InvalidInput(fields={"party_size": _("来访人数应在 1–50 之间。")})
     appointment = _appointment_for(project, appointment_code, phone)

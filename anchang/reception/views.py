@@ -157,6 +157,7 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
         if is_desk
         else None,
         "can_see_phone": user.pk == visit.customer.owner_id,
+        "can_open_customer": is_desk or user.pk == visit.customer.owner_id,
         "active_nav": "checkin" if is_desk else "home",
     }
     return render(request, "reception/visit_detail.html", context)

@@ -221,3 +221,35 @@ def test_linking_to_an_unknown_customer_is_refused(project, frontdesk, on_duty) 
         check_in(project=project, phone=PHONE, by=frontdesk, consent=True, household_of_id=999999)
     assert "household_of_id" in caught.value.fields
     assert not Visit.objects.exists()
+
+
+def test_alternating_teams_gives_the_next_visitor_to_the_other_company(project, frontdesk) -> None:
+    from anchang.accounts.models import Company, CompanyKind, Role
+    from anchang.core.testing import factories
+
+    agency = Company.objects.create(name="代理公司", kind=CompanyKind.AGENCY)
+    developer_team = [
+        factories.user_in(project, role=Role.CONSULTANT, company=project.company) for _ in range(2)
+    ]
+    agency_team = [factories.user_in(project, role=Role.CONSULTANT, company=agency) for _ in range(2)]
+    for consultant in [*developer_team, *agency_team]:  # queue: D1 D2 A1 A2
+        rotation_sign_in(project=project, consultant=consultant, by=consultant)
+    project.settings.rotation_mode = "alternate_teams"
+    project.settings.save()
+    receivers = [
+        check_in(project=project, phone=f"1381234000{i}", by=frontdesk, consent=True).visit.consultant
+        for i in range(3)
+    ]
+    assert receivers == [developer_team[0], agency_team[0], developer_team[1]]
+
+
+def test_a_consultant_whose_own_customer_is_on_site_gets_no_new_one(project, frontdesk, on_duty) -> None:
+    first = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
+    rotation_set_state(project=project, consultant=on_duty[0], state="off", by=on_duty[0])
+    covered = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)  # gw2 covers for gw1
+    assert covered.visit.consultant == on_duty[1]
+    rotation_set_state(project=project, consultant=on_duty[0], state="waiting", by=on_duty[0])
+    # gw1 is back and waiting, but their own customer is on site with gw2: the next new visitor goes to gw3.
+    newcomer = check_in(project=project, phone="13912345678", by=frontdesk, consent=True)
+    assert newcomer.visit.consultant == on_duty[2]

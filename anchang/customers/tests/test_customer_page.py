@@ -1,0 +1,53 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from anchang.reception.services import check_in, visit_end
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def returning(project, frontdesk, on_duty):
+    first = check_in(
+        project=project, phone="13812345678", name="王小明", gender="male", by=frontdesk, consent=True
+    )
+    visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
+    check_in(project=project, phone="13812345678", by=frontdesk, consent=True)
+    return first.customer
+
+
+def test_customer_page_shows_why_each_visit_went_to_its_consultant(client_for, returning, manager) -> None:
+    html = client_for(manager).get(reverse("customers:detail", args=[returning.pk])).content.decode()
+    assert "首次到访" in html and "由归属顾问接待" in html
+    assert "138****5678" in html and "13812345678" not in html
+    assert "归属顾问：无 → 顾问1" in html
+
+
+def test_the_owner_sees_the_full_phone_and_other_consultants_get_404(client_for, returning, on_duty) -> None:
+    url = reverse("customers:detail", args=[returning.pk])
+    assert "+8613812345678" in client_for(on_duty[0]).get(url).content.decode()
+    assert client_for(on_duty[1]).get(url).status_code == 404
+
+
+@pytest.mark.parametrize("role_fixture", ["agent", "service", "attendant"])
+def test_roles_without_customer_access_get_404(client_for, returning, role_fixture, request) -> None:
+    user = request.getfixturevalue(role_fixture)
+    assert client_for(user).get(reverse("customers:detail", args=[returning.pk])).status_code == 404
+
+
+def test_customer_page_query_count_does_not_grow_with_visits(
+    client_for, returning, manager, project, frontdesk, on_duty
+) -> None:
+    client = client_for(manager)
+    url = reverse("customers:detail", args=[returning.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(4):
+        visit = check_in(project=project, phone="13812345678", by=frontdesk, consent=True).visit
+        visit_end(visit_id=visit.pk, by=frontdesk, outcome="return")
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)
