@@ -67,6 +67,11 @@ class Decision:
         return str(VisitKind(self.visit_kind).label)
 
 
+def _join(first: str, second: str) -> str:
+    # Chinese sentences follow each other without a space; the English catalogue adds one.
+    return _("%(first)s%(second)s") % {"first": first, "second": second} if second else first
+
+
 def judge(facts: JudgingInputs) -> Decision:
     kind = VisitKind.FIRST if not facts.has_visited else VisitKind.RETURN
     fixed_consumes = facts.designated_consumes_turn
@@ -155,7 +160,7 @@ def judge(facts: JudgingInputs) -> Decision:
             return Decision(
                 kind,
                 R.DESIGNATED,
-                f"{text}{pool_note}",
+                _join(text, pool_note),
                 consultant=facts.designated,
                 consumes_turn=fixed_consumes,
                 takes_ownership=True,
