@@ -23,6 +23,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             )
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    # A request with Accept-Language: en leaves English active in the thread; every test starts in
+    # the product's default language instead of inheriting whatever the previous test spoke.
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
 @pytest.fixture
 def project(db: None) -> Project:
     return factories.project_with_units(buildings=2, floors=3, units_per_floor=2)
