@@ -204,6 +204,7 @@ class VisitOut(Schema):
     checked_out_at: datetime | None
     outcome: str
     missing_fields: list[str]
+    unbooked: bool
 
 
 def _visit_for(request: HttpRequest, visit_id: int) -> Visit:
@@ -232,6 +233,7 @@ def _visit_out(visit: Visit) -> VisitOut:
         checked_out_at=visit.checked_out_at,
         outcome=visit.outcome,
         missing_fields=visit.missing_fields,
+        unbooked=visit.unbooked,
     )
 
 

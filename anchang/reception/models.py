@@ -110,6 +110,8 @@ class Visit(TimeStampedModel):
     channel_report_id = models.BigIntegerField(null=True, blank=True)
     party_size = models.PositiveSmallIntegerField(_("来访人数"), default=1)
     missing_fields = models.JSONField(_("登记缺项"), default=list, blank=True)
+    # Projects that only receive booked visitors still register walk-ins, flagged (product.md §1).
+    unbooked = models.BooleanField(_("未预约到访"), default=False)
     checked_in_at = models.DateTimeField(_("到访时间"), db_index=True)
     assigned_at = models.DateTimeField(_("分配时间"), null=True, blank=True)
     checked_out_at = models.DateTimeField(_("离开时间"), null=True, blank=True)

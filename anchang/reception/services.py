@@ -259,6 +259,7 @@ def check_in(
             },
         ),
         registered_by=by,
+        unbooked=settings.require_appointment and appointment is None,
     )
     attribution = Attribution.objects.create(
         project=project,

@@ -253,3 +253,13 @@ def test_a_consultant_whose_own_customer_is_on_site_gets_no_new_one(project, fro
     # gw1 is back and waiting, but their own customer is on site with gw2: the next new visitor goes to gw3.
     newcomer = check_in(project=project, phone="13912345678", by=frontdesk, consent=True)
     assert newcomer.visit.consultant == on_duty[2]
+
+
+def test_appointment_only_sites_flag_walk_ins_as_unbooked(project, frontdesk, on_duty) -> None:
+    project.settings.require_appointment = True
+    project.settings.save()
+    walk_in = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+    assert walk_in.visit.unbooked
+    project.settings.require_appointment = False
+    project.settings.save()
+    assert not check_in(project=project, phone="13912345678", by=frontdesk, consent=True).visit.unbooked
