@@ -60,5 +60,9 @@ deploy-check: setup
 	SECURE_COOKIES=true SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=true SECURE_HSTS_PRELOAD=true \
 	ALLOWED_HOSTS=anchang.example.com $(BIN)/anchang check --deploy --fail-level WARNING
 
+# quality.md benchmarks (bench/README.md): `make bench` runs all, `make bench ONLY=S1,S2` some.
+bench: setup system-deps
+	$(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY))
+
 clean:
 	rm -rf $(VENV) node_modules anchang/static/vendor var/static

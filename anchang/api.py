@@ -10,9 +10,15 @@ from ninja import NinjaAPI
 from anchang.accounts.api import BearerTokenAuth
 from anchang.accounts.api import router as accounts_router
 from anchang.core.api import install_error_handlers, not_found_response
+from anchang.customers.api import router as customers_router
+from anchang.customers.needs_api import router as needs_router
+from anchang.followups.api import router as followups_router
 from anchang.inventory.api import router as inventory_router
+from anchang.knowledge.api import router as knowledge_router
 from anchang.reception.api import router as reception_router
 from anchang.reception.appointment_api import router as appointments_router
+from anchang.reception.checkout_api import router as checkout_router
+from anchang.reception.station_api import router as stations_router
 
 
 class AnchangAPI(NinjaAPI):
@@ -48,3 +54,9 @@ api.add_router("", accounts_router)
 api.add_router("", inventory_router)
 api.add_router("", reception_router)
 api.add_router("", appointments_router)
+api.add_router("", stations_router)
+api.add_router("", checkout_router)
+api.add_router("", customers_router)
+api.add_router("", needs_router)
+api.add_router("", followups_router)
+api.add_router("", knowledge_router)

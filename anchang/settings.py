@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "anchang.inventory",
     "anchang.customers",
     "anchang.reception",
+    "anchang.followups",
+    "anchang.knowledge",
     "anchang.workspace",
     "anchang.demo",
 ]

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from anchang.accounts.models import Role
@@ -32,43 +33,60 @@ def current_project(request: HttpRequest, projects: list[Project] | None = None)
     return projects[0] if projects else None
 
 
+StrOrPromise = str | Promise
+R = Role
+DESK = (R.FRONTDESK, R.MANAGER)
+SITE = (R.FRONTDESK, R.MANAGER, R.CONSULTANT)
+
+# (key, label, URL name taking the project id, icon, roles) in the order people need them.
+PROJECT_PAGES: tuple[tuple[str, StrOrPromise, str, str, tuple[str, ...]], ...] = (
+    ("checkin", _("来访登记"), "reception:checkin", "door", DESK),
+    ("mine", _("客户"), "pool:mine", "people", (R.CONSULTANT,)),
+    ("followups", _("跟进"), "followups:mine", "phone", (R.CONSULTANT,)),
+    ("overdue", _("跟进逾期"), "followups:overdue", "phone", (R.MANAGER,)),
+    ("pool", _("公客池"), "pool:list", "pool", (R.CONSULTANT, R.MANAGER)),
+    ("rotation", _("轮排"), "reception:rotation", "list", SITE),
+    ("appointments", _("预约"), "appointments:day", "calendar", SITE),
+    ("vip", _("贵宾准备"), "appointments:vip_tasks", "star", (*DESK, R.ATTENDANT)),
+    ("board", _("销控表"), "inventory:board", "grid", (*SITE, R.ATTENDANT)),
+    ("hall", _("大厅看板"), "reception:hall", "screen", DESK),
+    ("callbacks", _("回访"), "followups:callbacks", "phone", (R.SERVICE, R.MANAGER)),
+    ("knowledge", _("知识库"), "knowledge:list", "book", (*SITE, R.ATTENDANT, R.SERVICE)),
+    ("stations", _("动线讲解点"), "stations:list", "route", (R.MANAGER,)),
+    ("compliance", _("动线合规"), "stations:compliance", "check", (R.MANAGER,)),
+    ("callback_results", _("回访结果"), "followups:callback_results", "chart", (R.MANAGER,)),
+    ("import", _("房源导入"), "inventory:import", "upload", (R.MANAGER,)),
+    ("staff", _("案场人员"), "project_staff", "people", (R.MANAGER,)),
+)
+
+
 def nav_items(role: str, project: Project | None, is_admin: bool) -> list[NavItem]:
     """What each role works with, in the order they need it (ui.md: where each role lands)."""
-
-    def allowed(*roles: str) -> bool:
-        return project is not None and (is_admin or role in roles)
-
     home_label = _("接待") if role == Role.CONSULTANT else _("工作台")
     items = [NavItem("home", str(home_label), reverse("home"), "house")]
-    if project is None:
-        return [*items, NavItem("me", str(_("我的")), reverse("profile"), "person")]
-    pid = project.pk
-    if allowed(Role.FRONTDESK, Role.MANAGER):
-        items.append(NavItem("checkin", str(_("来访登记")), reverse("reception:checkin", args=[pid]), "door"))
-    if allowed(Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT):
-        items.append(NavItem("rotation", str(_("轮排")), reverse("reception:rotation", args=[pid]), "list"))
-        items.append(
-            NavItem("appointments", str(_("预约")), reverse("appointments:day", args=[pid]), "calendar")
-        )
-    if allowed(Role.FRONTDESK, Role.MANAGER, Role.ATTENDANT):
-        items.append(
-            NavItem("vip", str(_("贵宾准备")), reverse("appointments:vip_tasks", args=[pid]), "star")
-        )
-    if allowed(Role.MANAGER, Role.FRONTDESK, Role.CONSULTANT, Role.ATTENDANT):
-        items.append(NavItem("board", str(_("销控表")), reverse("inventory:board", args=[pid]), "grid"))
-    if allowed(Role.FRONTDESK, Role.MANAGER):
-        items.append(NavItem("hall", str(_("大厅看板")), reverse("reception:hall", args=[pid]), "screen"))
-    if allowed(Role.MANAGER):
-        items.append(NavItem("import", str(_("房源导入")), reverse("inventory:import", args=[pid]), "upload"))
-        items.append(NavItem("staff", str(_("案场人员")), reverse("project_staff", args=[pid]), "people"))
+    if project is not None:
+        items += [
+            NavItem(key, str(label), reverse(url_name, args=[project.pk]), icon)
+            for key, label, url_name, icon, roles in PROJECT_PAGES
+            if is_admin or role in roles
+        ]
     if is_admin:
         items.append(NavItem("admin", str(_("系统管理")), reverse("admin:index"), "gear"))
     items.append(NavItem("me", str(_("我的")), reverse("profile"), "person"))
     return items
 
 
-def tab_items(items: list[NavItem]) -> list[NavItem]:
-    """The phone's bottom tab bar holds five: the first four of the role's items and "我的"."""
+TAB_KEYS: dict[str, tuple[str, ...]] = {
+    # ui.md: a consultant's tab bar is 接待 · 客户 · 跟进 · 房源 · 我的.
+    Role.CONSULTANT: ("home", "mine", "followups", "board", "me"),
+}
+
+
+def tab_items(items: list[NavItem], role: str = "") -> list[NavItem]:
+    """The phone's bottom tab bar holds five: the role's chosen tabs, else the first four and "我的"."""
+    if role in TAB_KEYS:
+        by_key = {item.key: item for item in items}
+        return [by_key[key] for key in TAB_KEYS[role] if key in by_key]
     return [*items[:4], items[-1]] if len(items) > 5 else items
 
 
@@ -84,5 +102,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "visible_projects": projects,
         "current_project": project,
         "nav_items": items,
-        "tab_items": tab_items(items),
+        "tab_items": tab_items(items, user.role),
     }

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TimeStampedModel(models.Model):
@@ -75,3 +76,48 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class AccessAction(models.TextChoices):
+    REVEAL_PHONE = "reveal_phone", _("查看完整手机号")
+    EXPORT = "export", _("导出")
+
+
+class AccessLog(models.Model):
+    """Who saw or took personal data in full, when and why (product.md §13, quality P2/P8).
+
+    One row per reveal or export, written in the same transaction as the answer that carries the data;
+    never edited. `project_id` and the object are plain values: core imports no app, and the row must
+    outlive the object it names.
+    """
+
+    user = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("用户"),
+    )
+    # The name as it was, so the row still says who it was after the account is renamed or removed.
+    username = models.CharField(_("用户名"), max_length=150)
+    at = models.DateTimeField(_("时间"), db_index=True)
+    action = models.CharField(_("操作"), max_length=20, choices=AccessAction.choices)
+    object_type = models.CharField(_("对象类型"), max_length=60, blank=True)
+    object_id = models.BigIntegerField(_("对象 ID"), null=True, blank=True)
+    project_id = models.BigIntegerField(_("项目 ID"), null=True, blank=True)
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    data = models.JSONField(_("附加信息"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("敏感信息访问记录")
+        verbose_name_plural = _("敏感信息访问记录")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "at"], name="accesslog_user_idx"),
+            models.Index(fields=["object_type", "object_id"], name="accesslog_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} · {self.action} · {self.object_type}#{self.object_id}"

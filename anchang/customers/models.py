@@ -26,6 +26,30 @@ class Source(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+class IntentLevel(models.TextChoices):
+    A = "A", _("A 级：7 天内可能认购")
+    B = "B", _("B 级：一个月内可能认购")
+    C = "C", _("C 级：有需求，暂不急")
+    D = "D", _("D 级：暂无意向")
+
+
+class Purpose(models.TextChoices):
+    OWN_HOME = "own_home", _("自住")
+    UPGRADE = "upgrade", _("改善")
+    INVESTMENT = "investment", _("投资")
+    RETIREMENT = "retirement", _("养老")
+    EDUCATION = "education", _("教育")
+
+
+class PoolReason(models.TextChoices):
+    PROTECTION_EXPIRED = "protection_expired", _("保护期已过")
+    FOLLOWUP_OVERDUE = "followup_overdue", _("跟进逾期")
+    INVALID = "invalid", _("无效客户")
+    CONSULTANT_LEFT = "consultant_left", _("顾问离职")
+    NO_SUBSCRIPTION = "no_subscription", _("超期未认购")
+    MANUAL = "manual", _("经理调整")
+
+
 class Stage(models.TextChoices):
     LEAD = "lead", _("线索")
     VISITED = "visited", _("已到访")
@@ -68,6 +92,10 @@ class Customer(TimeStampedModel):
         verbose_name=_("家庭成员"),
     )
     consent_at = models.DateTimeField(_("隐私告知同意时间"), null=True, blank=True)
+    intent_level = models.CharField(_("意向等级"), max_length=1, choices=IntentLevel.choices, blank=True)
+    last_contact_at = models.DateTimeField(_("最近有效联系"), null=True, blank=True)
+    pooled_at = models.DateTimeField(_("进入公客池时间"), null=True, blank=True)
+    pool_reason = models.CharField(_("进入公客池原因"), max_length=30, choices=PoolReason.choices, blank=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at", "name_pinyin", "name_initials", "phone_last4"])
 
@@ -81,6 +109,7 @@ class Customer(TimeStampedModel):
             models.Index(fields=["project", "phone_last4"], name="customer_last4_idx"),
             models.Index(fields=["project", "owner", "protected_until"], name="customer_owner_idx"),
             models.Index(fields=["phone"], name="customer_phone_idx"),
+            models.Index(fields=["project", "pooled_at"], name="customer_pool_idx"),
         ]
 
     def __str__(self) -> str:
@@ -96,6 +125,43 @@ class Customer(TimeStampedModel):
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
+class Needs(models.Model):
+    """What the customer is looking for (product.md §6), kept on the customer and updated per visit."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="needs")
+    purpose = models.CharField(_("置业目的"), max_length=20, choices=Purpose.choices, blank=True)
+    budget_min = models.DecimalField(
+        _("总价下限（元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    budget_max = models.DecimalField(
+        _("总价上限（元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    down_payment = models.DecimalField(
+        _("首付（元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    bedrooms = models.PositiveSmallIntegerField(_("居室"), null=True, blank=True)
+    area_min = models.DecimalField(_("面积下限（㎡）"), max_digits=8, decimal_places=2, null=True, blank=True)
+    area_max = models.DecimalField(_("面积上限（㎡）"), max_digits=8, decimal_places=2, null=True, blank=True)
+    floor_min = models.SmallIntegerField(_("楼层下限"), null=True, blank=True)
+    floor_max = models.SmallIntegerField(_("楼层上限"), null=True, blank=True)
+    orientation = models.CharField(_("朝向"), max_length=2, blank=True)
+    buildings = models.JSONField(_("意向楼栋"), default=list, blank=True)
+    decision_makers = models.CharField(_("决策人"), max_length=100, blank=True)
+    concerns = models.CharField(_("抗性"), max_length=300, blank=True)
+    residence = models.CharField(_("现居住区域"), max_length=100, blank=True)
+    workplace_area = models.CharField(_("工作区域"), max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("客户需求")
+        verbose_name_plural = _("客户需求")
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self._meta.verbose_name}"
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", _("建档")
     VISIT = "visit", _("到访")
@@ -104,6 +170,11 @@ class EventKind(models.TextChoices):
     LINKED = "linked", _("关联家庭成员")
     APPOINTMENT = "appointment", _("预约")
     NOTE = "note", _("备注")
+    NEEDS = "needs", _("需求更新")
+    FOLLOW_UP = "follow_up", _("跟进")
+    CALLBACK = "callback", _("回访")
+    POOLED = "pooled", _("进入公客池")
+    CLAIMED = "claimed", _("认领")
 
 
 class CustomerEvent(models.Model):

@@ -7,28 +7,38 @@ from anchang.inventory.models import Project
 SEARCH_LIMIT = 20
 
 
+def customer_search_q(q: str) -> Q | None:
+    """The filter of `selectors.customer_search` as a Q, to search inside a narrower set.
+
+    The same branches: four digits are the last four of the mobile, eleven or more a full mobile,
+    ASCII is 拼音 or initials, anything else the name. `None` means "cannot match anything" (e.g.
+    five digits); an empty query is `Q()`.
+    """
+    text = q.strip().lower().replace(" ", "")[:30]
+    if not text:
+        return Q()
+    digits = text.lstrip("+")
+    if digits.isdigit():
+        if len(digits) == 4:
+            return Q(phone_last4=digits)
+        if len(digits) >= 11:
+            return Q(phone=f"+86{digits[-11:]}")
+        return None
+    if text.isascii():
+        return Q(name_initials__contains=text) | Q(name_pinyin__contains=text)
+    return Q(name__contains=q.strip()[:30])
+
+
 def customer_search(*, project: Project, q: str, limit: int = SEARCH_LIMIT) -> list[Customer]:
     """Find a project's customers by name, 拼音, initials, the last 4 digits or the full mobile.
 
     Every branch is an indexed lookup: last-4 and full phone are b-tree equality, name/拼音/initials
     are `contains` served by trigram indexes on PostgreSQL.
     """
-    text = q.strip().lower().replace(" ", "")[:30]
-    if not text:
+    condition = customer_search_q(q)
+    if not condition:
         return []
-    customers: QuerySet[Customer] = Customer.objects.filter(project=project).select_related("owner")
-    digits = text.lstrip("+")
-    if digits.isdigit():
-        if len(digits) == 4:
-            customers = customers.filter(phone_last4=digits)
-        elif len(digits) >= 11:
-            customers = customers.filter(phone=f"+86{digits[-11:]}")
-        else:
-            return []
-    elif text.isascii():
-        customers = customers.filter(Q(name_initials__contains=text) | Q(name_pinyin__contains=text))
-    else:
-        customers = customers.filter(name__contains=q.strip()[:30])
+    customers = Customer.objects.filter(project=project).filter(condition).select_related("owner")
     return list(customers.order_by("-last_visit_at", "-pk")[:limit])
 
 
@@ -49,6 +59,9 @@ def customer_visible_to(*, user: User, customer_id: int) -> Customer | None:
     if user.sees_all_projects or user.role in (Role.MANAGER, Role.FRONTDESK):
         return customer
     if user.role == Role.CONSULTANT and customer.owner_id == user.pk:
+        return customer
+    # The public pool is open to the project's consultants (masked), so they can claim from it.
+    if user.role == Role.CONSULTANT and customer.owner_id is None and customer.pooled_at is not None:
         return customer
     return None
 

@@ -84,8 +84,10 @@ def customer_take_ownership(
     previous = customer.owner
     customer.owner = consultant
     customer.protected_until = protection_after_visit(settings=settings, at=at)
+    # Taking a customer from the public pool takes them out of it.
+    customer.pooled_at, customer.pool_reason = None, ""
     customer._change_reason = why[:100]  # type: ignore[attr-defined]
-    customer.save(update_fields=["owner", "protected_until", "updated_at"])
+    customer.save(update_fields=["owner", "protected_until", "pooled_at", "pool_reason", "updated_at"])
     if previous is None or previous.pk != consultant.pk:
         customer_record_event(
             customer=customer,

@@ -1,13 +1,17 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
 from anchang.accounts.models import User
+from anchang.core.errors import DomainError
 from anchang.customers.models import EventKind
+from anchang.customers.pool import customer_reveal_phone, may_manage_customers
 from anchang.customers.selectors import customer_visible_to, customer_visits
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     customer = customer_visible_to(user=user, customer_id=customer_id)
@@ -22,5 +26,19 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "ownership": [e for e in events if e.kind == EventKind.OWNER_CHANGED],
         "full_details": customer.owner_id == user.pk,
         "household": customer.household.all()[:10],
+        "in_pool": customer.owner_id is None and customer.pooled_at is not None,
+        "can_manage": may_manage_customers(user, customer.project_id),
+        "revealed_phone": None,
+        "reveal_error": "",
     }
+    if request.method == "POST" and "reveal_reason" in request.POST:
+        try:
+            context["revealed_phone"] = customer_reveal_phone(
+                customer=customer,
+                by=user,
+                reason=request.POST["reveal_reason"],
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+        except DomainError as error:
+            context["reveal_error"] = next(iter(error.fields.values()), error.message)
     return render(request, "customers/customer_detail.html", context)

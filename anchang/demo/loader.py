@@ -48,6 +48,8 @@ from anchang.customers.models import (
     Stage,
 )
 from anchang.customers.names import name_initials, name_pinyin
+from anchang.demo.consultant_work import load_consultant_work
+from anchang.demo.knowledge_content import load_knowledge
 from anchang.demo.names import HETERONYM_SURNAMES, draw_name
 from anchang.inventory.models import (
     Building,
@@ -1147,6 +1149,8 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     load_history_customers,
     load_today,
     load_appointments,
+    load_knowledge,
+    load_consultant_work,
 )
 
 

@@ -79,6 +79,16 @@ class ProjectSettings(models.Model):
     one_customer_at_a_time = models.BooleanField(_("顾问已有客户在场时不再分配新客"), default=True)
     wecom_webhook_url = models.URLField(_("企业微信群机器人 Webhook"), blank=True)
     reminder_minutes_before = models.PositiveSmallIntegerField(_("预约提醒提前（分钟）"), default=60)
+    followup_overdue_grace_hours = models.PositiveSmallIntegerField(_("跟进逾期宽限（小时）"), default=72)
+    pool_after_days_without_subscription = models.PositiveSmallIntegerField(
+        _("首访后多少天未认购进入公客池"), default=90
+    )
+    pool_claims_per_day = models.PositiveSmallIntegerField(_("每人每日公客认领上限"), default=5)
+    thank_you_template = models.TextField(
+        _("到访感谢短信模板"),
+        default="{name}您好，感谢今天莅临{project}，我是置业顾问{consultant}，有任何问题欢迎随时联系我。",
+        help_text=_("可用占位：{name} {project} {consultant}"),
+    )
 
     class Meta:
         verbose_name = _("项目规则")

@@ -12,11 +12,13 @@ from anchang.accounts.selectors import project_visible_to
 from anchang.core.api import error_responses
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.idempotency import run_idempotent
+from anchang.customers.needs import visit_intent_level_out, visit_needs_out
 from anchang.inventory.models import Project
 from anchang.reception import rotation
 from anchang.reception.models import RotationEntry, Visit
 from anchang.reception.selectors import queue_for
-from anchang.reception.services import check_in, visit_end
+from anchang.reception.services import check_in
+from anchang.reception.stations import visit_station_rows
 
 router = Router(tags=["reception"])
 
@@ -193,6 +195,13 @@ def rotation_state(request: HttpRequest, pid: int, consultant_id: int, payload: 
     return _entry_out(project, entry)
 
 
+class StationOut(Schema):
+    code: str
+    name: str
+    required: bool
+    done_at: datetime | None
+
+
 class VisitOut(Schema):
     id: int
     customer_id: int
@@ -205,11 +214,14 @@ class VisitOut(Schema):
     outcome: str
     missing_fields: list[str]
     unbooked: bool
+    stations: list[StationOut]
+    needs: dict[str, object] | None
+    intent_level: str | None
 
 
 def _visit_for(request: HttpRequest, visit_id: int) -> Visit:
     user = _user(request)
-    visit = get_object_or_404(Visit, pk=visit_id)
+    visit = get_object_or_404(Visit.objects.select_related("customer__needs"), pk=visit_id)
     if project_visible_to(user=user, project_id=visit.project_id) is None:
         raise NotFound()
     if not (
@@ -234,31 +246,12 @@ def _visit_out(visit: Visit) -> VisitOut:
         outcome=visit.outcome,
         missing_fields=visit.missing_fields,
         unbooked=visit.unbooked,
+        stations=[StationOut(**row) for row in visit_station_rows(visit=visit)],
+        needs=visit_needs_out(visit=visit),
+        intent_level=visit_intent_level_out(visit=visit),
     )
 
 
 @router.get("/visits/{visit_id}", response={200: VisitOut, **error_responses(401, 404)}, summary="来访详情")
 def visit_get(request: HttpRequest, visit_id: int) -> VisitOut:
     return _visit_out(_visit_for(request, visit_id))
-
-
-class CheckoutIn(Schema):
-    outcome: Literal["subscribed", "return", "no_interest", "invalid"]
-    invalid_reason: str = ""
-
-
-@router.post(
-    "/visits/{visit_id}/checkout",
-    response={200: VisitOut, **error_responses(400, 401, 404, 409)},
-    summary="结束接待（无效接待给补位）",
-)
-def visit_checkout(request: HttpRequest, visit_id: int, payload: CheckoutIn) -> VisitOut:
-    visit = _visit_for(request, visit_id)
-    return _visit_out(
-        visit_end(
-            visit_id=visit.pk,
-            by=_user(request),
-            outcome=payload.outcome,
-            invalid_reason=payload.invalid_reason,
-        )
-    )

@@ -51,19 +51,6 @@ class OverrideForm(forms.Form):
         self.fields["consultant"].choices = [(c.pk, c.display_name) for c in consultants]  # type: ignore[attr-defined]
 
 
-class EndVisitForm(forms.Form):
-    outcome = forms.ChoiceField(
-        label=_("接待结果"),
-        choices=[
-            ("return", _("有意向，会再来")),
-            ("no_interest", _("暂无意向")),
-            ("subscribed", _("已认购")),
-            ("invalid", _("无效接待（非购房客户）")),
-        ],
-    )
-    invalid_reason = forms.CharField(label=_("无效原因"), max_length=100, required=False)
-
-
 class RotationActionForm(forms.Form):
     consultant = forms.IntegerField(widget=forms.HiddenInput)
     action = forms.ChoiceField(

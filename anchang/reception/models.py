@@ -78,6 +78,12 @@ class VisitKind(models.TextChoices):
     OWNER = "owner", _("业主到访")
 
 
+class ClubStatus(models.TextChoices):
+    OFFERED = "offered", _("已介绍会员")
+    JOINED = "joined", _("已入会")
+    DECLINED = "declined", _("不感兴趣")
+
+
 class VisitState(models.TextChoices):
     WAITING = "waiting", _("等待接待")
     RECEIVING = "receiving", _("接待中")
@@ -117,6 +123,10 @@ class Visit(TimeStampedModel):
     checked_out_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
     outcome = models.CharField(_("接待结果"), max_length=20, blank=True)
     invalid_reason = models.CharField(_("无效原因"), max_length=100, blank=True)
+    materials_given = models.JSONField(_("已发资料"), default=list, blank=True)
+    club = models.CharField(_("会员"), max_length=10, choices=ClubStatus.choices, blank=True)
+    next_step = models.CharField(_("下一步"), max_length=200, blank=True)
+    summary = models.TextField(_("接待小结"), max_length=2000, blank=True)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -231,3 +241,55 @@ class VipTask(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Station(models.Model):
+    """A stop on the project's tour route (讲解点), with what to say there (product.md §5)."""
+
+    project = models.ForeignKey("inventory.Project", on_delete=models.CASCADE, related_name="stations")
+    code = models.SlugField(_("代码"), max_length=40)
+    name = models.CharField(_("讲解点"), max_length=50)
+    purpose = models.CharField(_("目的"), max_length=200, blank=True)
+    key_points = models.TextField(_("讲解要点"), blank=True, help_text=_("每行一条"))
+    sort_order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    required_on_first_visit = models.BooleanField(_("首访必讲"), default=False)
+    # The risk-disclosure station (五证/法律墙) records that the customer was shown the documents.
+    is_risk_disclosure = models.BooleanField(_("风险提示点"), default=False)
+    in_return_route = models.BooleanField(_("复访动线"), default=False)
+    in_owner_route = models.BooleanField(_("业主看样板房动线"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("讲解点")
+        verbose_name_plural = _("讲解点")
+        ordering = ["project", "sort_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "code"], name="station_unique_code_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key_point_list(self) -> list[str]:
+        return [line.strip() for line in self.key_points.splitlines() if line.strip()]
+
+
+class VisitStation(models.Model):
+    """A station ticked off during a visit; for risk disclosure, the proof it was shown."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="stations_done")
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+")
+    done_at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    customer_confirmed = models.BooleanField(_("客户确认"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("已讲解")
+        verbose_name_plural = _("已讲解")
+        ordering = ["done_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["visit", "station"], name="visit_station_once")]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id}:{self.station_id}"

@@ -353,14 +353,20 @@ def _public(customer: Customer) -> str:
 
 
 def _consultants_with_customer_on_site(project: Project) -> set[int]:
-    """Owners whose own customer is already here (product.md §3: they are not given a new one)."""
+    """Owners whose own customer is here with someone else (product.md §3: they get no new one).
+
+    A customer on site with their owner already keeps the owner busy (receiving); the case left is a
+    colleague covering (代接待) while the owner was away. Reading only those rows keeps this cheap
+    however many visitors are waiting.
+    """
+    day_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return set(
         Visit.objects.filter(
             project=project,
             state__in=(VisitState.WAITING, VisitState.RECEIVING),
-            customer__owner__isnull=False,
-            checked_in_at__date=timezone.localdate(),
-        ).values_list("customer__owner_id", flat=True)
+            checked_in_at__gte=day_start,
+            covering_for__isnull=False,
+        ).values_list("covering_for_id", flat=True)
     )
 
 

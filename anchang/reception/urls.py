@@ -12,6 +12,5 @@ urlpatterns = [
     path("projects/<int:project_id>/hall/", views.hall_board, name="hall"),
     path("projects/<int:project_id>/rotation/", views.rotation_page, name="rotation"),
     path("visits/<int:visit_id>/", views.visit_detail, name="visit"),
-    path("visits/<int:visit_id>/end/", views.visit_end_view, name="visit_end"),
     path("visits/<int:visit_id>/override/", views.visit_override_view, name="visit_override"),
 ]

@@ -1,3 +1,4 @@
+from contextlib import suppress
 from typing import Any
 
 from django.contrib import messages
@@ -10,13 +11,16 @@ from django.views.decorators.http import require_POST
 from anchang.accounts.models import Role, User
 from anchang.accounts.navigation import SESSION_PROJECT_KEY
 from anchang.accounts.selectors import project_visible_to
-from anchang.core.errors import DomainError
+from anchang.core.errors import DomainError, NotFound
+from anchang.customers.needs_views import needs_context, recommendations_context
 from anchang.customers.selectors import customer_search
 from anchang.inventory.models import Project
 from anchang.reception import rotation, selectors
-from anchang.reception.forms import CheckInForm, EndVisitForm, OverrideForm, RotationActionForm
+from anchang.reception.checkout import checkout_context
+from anchang.reception.forms import CheckInForm, OverrideForm, RotationActionForm
 from anchang.reception.models import Visit, VisitState
-from anchang.reception.services import attribution_override, check_in, preview_check_in, visit_end
+from anchang.reception.services import attribution_override, check_in, preview_check_in
+from anchang.reception.stations import visit_stations_context
 
 DESK_ROLES = (Role.FRONTDESK, Role.MANAGER)
 
@@ -143,46 +147,29 @@ def _visit_for(request: HttpRequest, visit_id: int) -> Visit:
 
 @login_required
 def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """The visit page: the consultant's screen during a tour, the desk's record afterwards."""
     visit = _visit_for(request, visit_id)
     user = _user(request)
     is_desk = user.role in DESK_ROLES or user.sees_all_projects
-    context = {
+    context: dict[str, object] = {
         "visit": visit,
         "project": visit.project,
         "attributions": visit.attributions.select_related("consultant", "decided_by").order_by(
             "decided_at", "pk"
         ),
-        "end_form": EndVisitForm(),
         "override_form": OverrideForm(consultants=selectors.project_consultants(project=visit.project))
         if is_desk
         else None,
         "can_see_phone": user.pk == visit.customer.owner_id,
         "can_open_customer": is_desk or user.pk == visit.customer.owner_id,
         "active_nav": "checkin" if is_desk else "home",
+        **checkout_context(visit=visit, viewer=user),
     }
+    # The tour, the needs and the recommendations are for whoever may work on this customer.
+    for build in (visit_stations_context, needs_context, recommendations_context):
+        with suppress(NotFound):
+            context.update(build(visit=visit, viewer=user))
     return render(request, "reception/visit_detail.html", context)
-
-
-@login_required
-@require_POST
-def visit_end_view(request: HttpRequest, visit_id: int) -> HttpResponse:
-    visit = _visit_for(request, visit_id)
-    form = EndVisitForm(request.POST)
-    if form.is_valid():
-        try:
-            visit_end(
-                visit_id=visit.pk,
-                by=_user(request),
-                outcome=form.cleaned_data["outcome"],
-                invalid_reason=form.cleaned_data["invalid_reason"],
-            )
-        except DomainError as error:
-            messages.error(request, next(iter(error.fields.values()), error.message))
-        else:
-            messages.success(request, _("接待已结束。"))
-    else:
-        messages.error(request, _("请选择接待结果。"))
-    return redirect("reception:visit", visit_id=visit.pk)
 
 
 @login_required

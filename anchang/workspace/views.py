@@ -9,6 +9,8 @@ from django.utils import timezone
 from anchang.accounts.models import Company, Role, User
 from anchang.accounts.navigation import current_project
 from anchang.accounts.selectors import project_list_visible_to, staff_of_project
+from anchang.customers.pool import protection_ending_soon
+from anchang.followups.selectors import followups_due_for, overdue_counts_by_consultant
 from anchang.inventory.models import Project
 from anchang.inventory.selectors import available_by_bedrooms, recent_unit_changes, unit_status_summary
 from anchang.reception import selectors as reception
@@ -52,6 +54,7 @@ def _manager(project: Project, user: User) -> dict[str, object]:
         "recent_changes": recent_unit_changes(project=project),
         "offers": available_by_bedrooms(project=project),
         "overdue_vip": vip_task_rows(tasks=list(vip_tasks_overdue(project=project)[:10]), viewer=user),
+        "overdue_counts": overdue_counts_by_consultant(project=project),
         "staff_counts": [
             (Role(row["role"]).label, row["n"])
             for row in staff_of_project(project=project)
@@ -75,6 +78,8 @@ def _consultant(project: Project, user: User) -> dict[str, object]:
         ],
         "summary": unit_status_summary(project=project),
         "offers": available_by_bedrooms(project=project),
+        "due_followups": followups_due_for(user=user, project=project),
+        "protection_ending": list(protection_ending_soon(consultant=user, project=project)[:5]),
     }
 
 

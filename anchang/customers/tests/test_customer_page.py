@@ -51,3 +51,35 @@ def test_customer_page_query_count_does_not_grow_with_visits(
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+def test_a_manager_reveals_the_phone_with_a_reason_and_it_is_logged(client_for, returning, manager) -> None:
+    from anchang.core.models import AccessLog
+
+    url = reverse("customers:detail", args=[returning.pk])
+    refused = client_for(manager).post(url, {"reveal_reason": " "}).content.decode()
+    assert "13812345678" not in refused and AccessLog.objects.count() == 0
+    html = client_for(manager).post(url, {"reveal_reason": "客户来电要求回拨"}).content.decode()
+    assert "13812345678" in html
+    assert AccessLog.objects.filter(user=manager).count() == 1
+
+
+def test_a_consultant_cannot_reveal_through_the_page(client_for, returning, on_duty) -> None:
+    from anchang.core.models import AccessLog
+
+    response = client_for(on_duty[1]).post(
+        reverse("customers:detail", args=[returning.pk]), {"reveal_reason": "x"}
+    )
+    assert response.status_code == 404 and not AccessLog.objects.exists()
+
+
+def test_pool_customers_are_open_to_the_projects_consultants_masked(client_for, returning, on_duty) -> None:
+    from django.utils import timezone
+
+    from anchang.customers.models import Customer
+
+    Customer.objects.filter(pk=returning.pk).update(
+        owner=None, pooled_at=timezone.now(), pool_reason="protection_expired"
+    )
+    html = client_for(on_duty[1]).get(reverse("customers:detail", args=[returning.pk])).content.decode()
+    assert "认领该客户" in html and "138****5678" in html and "13812345678" not in html

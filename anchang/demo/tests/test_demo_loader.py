@@ -475,3 +475,14 @@ def test_demo_late_in_the_evening_still_books_ahead(monkeypatch: pytest.MonkeyPa
     assert RotationEntry.objects.filter(day=timezone.localdate(late)).count() == 7
     assert "一级贵宾准备" in {test.case for test in summary.hand_tests}
     assert not load_demo().created_anything
+
+
+@pytest.mark.django_db
+def test_demo_gives_consultants_follow_ups_some_overdue() -> None:
+    from anchang.followups.models import FollowUp
+
+    call_command("demo", "--quiet")
+    follow_ups = FollowUp.objects.filter(done_at__isnull=True)
+    assert follow_ups.exists()
+    assert follow_ups.filter(due_at__lt=timezone.now()).exists()
+    assert all(f.consultant_id == f.customer.owner_id for f in follow_ups.select_related("customer"))

@@ -127,7 +127,7 @@ def test_another_consultants_visit_is_404(client_for, project, frontdesk, on_dut
 
 def test_consultant_ends_a_reception_from_the_visit_page(client_for, project, frontdesk, on_duty) -> None:
     result = check_in(project=project, phone="13812345678", by=frontdesk, consent=True)
-    client_for(on_duty[0]).post(reverse("reception:visit_end", args=[result.visit.pk]), {"outcome": "return"})
+    client_for(on_duty[0]).post(reverse("checkout:visit", args=[result.visit.pk]), {"outcome": "return"})
     assert Visit.objects.get(pk=result.visit.pk).state == VisitState.ENDED
     assert RotationEntry.objects.get(consultant=on_duty[0]).state == QueueState.WAITING
 

@@ -1,0 +1,41 @@
+"""Demo step: the consultants' follow-up work, so 跟进 has content on the first morning.
+
+History customers visited in the last week get an open follow-up from their owner (some already
+overdue). Keyed on "no follow-up exists yet for this project", so a rerun adds nothing. The public
+pool fills itself: the worker that `make demo` starts runs the pool job, which moves the lapsed
+history customers there as it would in production.
+"""
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from anchang.customers.models import Customer
+from anchang.followups.models import FollowUp
+
+if TYPE_CHECKING:
+    from anchang.demo.loader import DemoContext
+
+RECENT_DAYS = 7
+
+
+def load_consultant_work(ctx: "DemoContext") -> None:
+    now = timezone.now()
+    created = 0
+    for project in ctx.projects.values():
+        if FollowUp.objects.filter(customer__project=project).exists():
+            continue
+        recent = Customer.objects.filter(
+            project=project, owner__isnull=False, last_visit_at__gte=now - timedelta(days=RECENT_DAYS)
+        ).order_by("pk")
+        rows = []
+        for n, customer in enumerate(recent):
+            assert customer.owner_id is not None  # filtered above
+            # Alternate: due later today, due tomorrow, already a day overdue.
+            due = now + [timedelta(hours=3), timedelta(days=1), -timedelta(days=1)][n % 3]
+            rows.append(
+                FollowUp(customer=customer, consultant_id=customer.owner_id, due_at=due, reason="到访后回访")
+            )
+        created += len(FollowUp.objects.bulk_create(rows))
+    ctx.record_created(FollowUp, created)

@@ -1,0 +1,271 @@
+"""Follow-up and callback pages (phone-first for consultants). HTTP only: services decide, selectors read."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from anchang.accounts.models import Role, User
+from anchang.accounts.navigation import SESSION_PROJECT_KEY
+from anchang.accounts.selectors import project_visible_to
+from anchang.core.errors import DomainError, Forbidden, NotFound
+from anchang.customers.models import Customer
+from anchang.customers.selectors import customer_visible_to
+from anchang.followups import selectors
+from anchang.followups.forms import (
+    CallbackDaysForm,
+    CallbackForm,
+    DateRangeForm,
+    FollowUpForm,
+    apply_domain_error,
+)
+from anchang.followups.models import FollowUpState
+from anchang.followups.services import callback_record, followup_record, may_call_back
+from anchang.inventory.models import Project
+from anchang.reception.models import Visit
+
+MY_LIST_LIMIT = 100
+TABS = (
+    ("todo", gettext_lazy("待办")),
+    (FollowUpState.OVERDUE.value, gettext_lazy("已逾期")),
+    (FollowUpState.OPEN.value, gettext_lazy("未到期")),
+    (FollowUpState.DONE.value, gettext_lazy("已完成")),
+)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _is_manager(user: User) -> bool:
+    return user.role == Role.MANAGER or user.sees_all_projects
+
+
+def _project(request: HttpRequest, project_id: int, *, allowed: bool) -> Project:
+    project = project_visible_to(user=_user(request), project_id=project_id)
+    if project is None or not allowed:
+        raise Http404
+    request.session[SESSION_PROJECT_KEY] = project.pk
+    return project
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(default)
+
+
+# --- follow-ups -------------------------------------------------------------------------------------
+
+
+@login_required
+def my_followups(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The consultant's follow-up list: overdue first, then due, each with a one-tap record form."""
+    user = _user(request)
+    project = _project(request, project_id, allowed=user.role == Role.CONSULTANT or _is_manager(user))
+    tab = request.GET.get("state") or "todo"
+    if tab not in dict(TABS):
+        tab = "todo"
+    rows = selectors.followup_list_visible_to(
+        user=user, project=project, mine=True, state=None if tab == "todo" else tab
+    )
+    if tab == "todo":
+        rows = rows.filter(done_at__isnull=True)
+    elif tab == FollowUpState.DONE:
+        rows = rows.order_by("-done_at", "-pk")
+    context = {
+        "project": project,
+        "follow_ups": list(rows[:MY_LIST_LIMIT]),
+        "tab": tab,
+        "tabs": TABS,
+        "limit": MY_LIST_LIMIT,
+        "active_nav": "followups",
+    }
+    return render(request, "followups/mine.html", context)
+
+
+def _customer_for(request: HttpRequest, customer_id: int) -> Customer:
+    user = _user(request)
+    customer = customer_visible_to(user=user, customer_id=customer_id)
+    if customer is None:
+        raise Http404
+    if not (_is_manager(user) or (user.role == Role.CONSULTANT and customer.owner_id == user.pk)):
+        # The front desk sees customer pages but follow-ups are the owner's work.
+        raise PermissionDenied
+    return customer
+
+
+@login_required
+def record_followup(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """GET: the record form (inline partial for htmx). POST: record it; htmx gets the done row back."""
+    customer = _customer_for(request, customer_id)
+    user = _user(request)
+    # One form per open row can be on the list page at once: ids must not collide.
+    form = FollowUpForm(request.POST if request.method == "POST" else None, auto_id=f"fu{customer.pk}_%s")
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                done = followup_record(
+                    customer=customer,
+                    by=user,
+                    method=data["method"],
+                    content=data["content"],
+                    result=data["result"],
+                    intent_level=data["intent_level"],
+                    next_due_at=form.next_due(),
+                )
+            except NotFound:
+                raise Http404 from None
+            except Forbidden:
+                raise PermissionDenied from None
+            except DomainError as error:
+                apply_domain_error(form, error)
+                status = error.status
+            else:
+                if _htmx(request):
+                    return render(
+                        request,
+                        "followups/_recorded.html",
+                        {"follow_up": done, "customer": customer, "next_due_at": form.next_due()},
+                    )
+                messages.success(request, _("跟进已记录。"))
+                return _back(request, reverse("followups:mine", args=[customer.project_id]))
+        else:
+            status = 400
+    context = {
+        "customer": customer,
+        "project": customer.project,
+        "form": form,
+        "can_see_phone": customer.owner_id == user.pk,
+        "next": request.GET.get("next") or request.POST.get("next") or "",
+        "active_nav": "followups",
+    }
+    if _htmx(request):
+        # htmx swaps no 4xx answer by default: inline errors must arrive as a 200 to be seen.
+        return render(request, "followups/_record_form.html", context)
+    return render(request, "followups/record.html", context, status=status)
+
+
+@login_required
+def overdue_followups(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The manager's view: overdue follow-ups grouped by consultant, with the count of each."""
+    user = _user(request)
+    project = _project(request, project_id, allowed=_is_manager(user))
+    groups = selectors.overdue_by_consultant(project=project)
+    context = {
+        "project": project,
+        "groups": groups,
+        "total": sum(g.count for g in groups),
+        "active_nav": "followups_overdue",
+    }
+    return render(request, "followups/overdue.html", context)
+
+
+# --- callbacks --------------------------------------------------------------------------------------
+
+
+@login_required
+def callbacks(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Ended receptions of recent days waiting for a callback (customer service and managers)."""
+    user = _user(request)
+    project = _project(request, project_id, allowed=may_call_back(user))
+    days_form = CallbackDaysForm(request.GET or None)
+    days = days_form.days_or_default()
+    context = {
+        "project": project,
+        "visits": selectors.visits_awaiting_callback(project=project, viewer=user, days=days),
+        "days": days,
+        "days_form": days_form,
+        "limit": selectors.CALLBACK_LIST_LIMIT,
+        "active_nav": "callbacks",
+    }
+    return render(request, "followups/callbacks.html", context)
+
+
+def _visit_for_callback(request: HttpRequest, visit_id: int) -> Visit:
+    user = _user(request)
+    visit = Visit.objects.select_related("project", "customer", "consultant").filter(pk=visit_id).first()
+    if visit is None or project_visible_to(user=user, project_id=visit.project_id) is None:
+        raise Http404
+    # The receiving consultant never sees the callback of their own reception (product.md §7).
+    if not may_call_back(user) or user.pk == visit.consultant_id:
+        raise Http404
+    return visit
+
+
+@login_required
+def record_callback(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = _visit_for_callback(request, visit_id)
+    user = _user(request)
+    form = CallbackForm(request.POST if request.method == "POST" else None, auto_id=f"cb{visit.pk}_%s")
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                callback = callback_record(
+                    visit=visit,
+                    by=user,
+                    satisfaction=form.cleaned_data["satisfaction"],
+                    comments=form.cleaned_data["comments"],
+                )
+            except NotFound:
+                raise Http404 from None
+            except DomainError as error:
+                apply_domain_error(form, error)
+                status = error.status
+            else:
+                if _htmx(request):
+                    return render(
+                        request, "followups/_callback_done.html", {"callback": callback, "visit": visit}
+                    )
+                messages.success(request, _("回访已记录。"))
+                return _back(request, reverse("followups:callbacks", args=[visit.project_id]))
+        else:
+            status = 400
+    context = {
+        "visit": visit,
+        "project": visit.project,
+        "form": form,
+        "next": request.GET.get("next") or request.POST.get("next") or "",
+        "active_nav": "callbacks",
+    }
+    if _htmx(request):
+        return render(request, "followups/_callback_form.html", context)
+    return render(request, "followups/callback.html", context, status=status)
+
+
+@login_required
+def callback_results(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Callback satisfaction per consultant over a date range (managers)."""
+    user = _user(request)
+    project = _project(request, project_id, allowed=_is_manager(user))
+    form = DateRangeForm(request.GET or None)
+    date_from, date_to = form.range()
+    rows = selectors.callback_results_by_consultant(project=project, date_from=date_from, date_to=date_to)
+    total = sum(r.count for r in rows)
+    context = {
+        "project": project,
+        "form": form,
+        "rows": rows,
+        "date_from": date_from,
+        "date_to": date_to,
+        "total": total,
+        "average": round(sum(r.average * r.count for r in rows) / total, 2) if total else None,
+        "satisfied_share": sum(r.satisfied_share * r.count for r in rows) / total if total else None,
+        "active_nav": "callback_results",
+    }
+    return render(request, "followups/callback_results.html", context, status=400 if form.errors else 200)
