@@ -7,7 +7,7 @@ from anchang.inventory.models import Project
 def project_list_visible_to(*, user: User) -> QuerySet[Project]:
     """Projects the user may see: all for admins, otherwise only those they are a member of."""
     # Creation order: a deployment's first (main) project is everyone's default current project.
-    projects = Project.objects.select_related("company").order_by("pk")
+    projects = Project.objects.select_related("company", "settings").order_by("pk")
     if not user.is_authenticated or not user.is_active:
         return projects.none()
     if user.sees_all_projects:

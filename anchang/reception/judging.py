@@ -39,6 +39,8 @@ class JudgingInputs:
     channel_consultant: Person | None = None
     designated: Person | None = None
     on_duty: tuple[int, ...] = ()
+    # Today's queue as it stood when the decision was taken, kept in the attribution record.
+    queue: tuple[dict[str, object], ...] = ()
     designated_consumes_turn: bool = False
 
     def as_record(self) -> dict[str, Any]:
@@ -46,6 +48,7 @@ class JudgingInputs:
         record["now"] = self.now.isoformat()
         record["protected_until"] = self.protected_until.isoformat() if self.protected_until else None
         record["on_duty"] = list(self.on_duty)
+        record["queue"] = list(self.queue)
         return record
 
 

@@ -12,7 +12,7 @@ what holds on SQLite, where the IMMEDIATE transaction already serialises writers
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Min
@@ -278,12 +278,3 @@ def _assign_waiting_after_commit(project_id: int) -> None:
     from anchang.reception.services import visit_assign_waiting
 
     visit_assign_waiting(project_id=project_id)
-
-
-def on_duty_ids(*, project: Project, at: datetime | None = None) -> tuple[int, ...]:
-    day = timezone.localdate(at) if at else today()
-    return tuple(
-        RotationEntry.objects.filter(project=project, day=day)
-        .exclude(state=Q.OFF)
-        .values_list("consultant_id", flat=True)
-    )

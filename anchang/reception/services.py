@@ -23,7 +23,7 @@ from anchang.inventory.models import Project, ProjectSettings
 from anchang.reception import rotation
 from anchang.reception.appointments import appointment_find_for_checkin, appointment_mark_checked_in
 from anchang.reception.judging import Decision, JudgingInputs, Person, judge
-from anchang.reception.models import Appointment, Visit, VisitKind, VisitState
+from anchang.reception.models import Appointment, QueueState, Visit, VisitKind, VisitState
 
 REGISTRATION_FIELDS = ("name", "gender", "phone", "source", "area_range", "layout")
 
@@ -106,6 +106,7 @@ def judging_inputs(
         phone=phone, project__company_id=project.company_id, is_owner=True
     ).exists()
     owner = customer.owner if customer else None
+    queue = rotation.queue_snapshot(project=project)
     return JudgingInputs(
         phone=phone,
         now=now,
@@ -117,7 +118,8 @@ def judging_inputs(
         owner_active=bool(owner and owner.is_active and owner.memberships.filter(project=project).exists()),
         protected_until=customer.protected_until if customer else None,
         designated=_person(designated),
-        on_duty=rotation.on_duty_ids(project=project),
+        on_duty=tuple(int(entry["consultant_id"]) for entry in queue if entry["state"] != QueueState.OFF),
+        queue=tuple(queue),
         designated_consumes_turn=settings.designated_consumes_turn,
     )
 
@@ -272,7 +274,6 @@ def check_in(
         explanation=explanation[:300],
         inputs={
             **facts.as_record(),
-            "queue": rotation.queue_snapshot(project=project),
             "appointment_id": appointment.pk if appointment else None,
             "notes": list(decision.notes),
         },
