@@ -12,6 +12,7 @@ what holds on SQLite, where the IMMEDIATE transaction already serialises writers
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TypedDict
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -266,9 +267,15 @@ def rotation_move(*, project: Project, consultant: User, to_index: int, by: User
     _log(moving, "moved", by=by, reason=f"→ {to_index + 1}: {reason}")
 
 
-def queue_snapshot(*, project: Project, day: date | None = None) -> list[dict[str, object]]:
+class QueueRow(TypedDict):
+    consultant_id: int
+    state: str
+    position: int
+
+
+def queue_snapshot(*, project: Project, day: date | None = None) -> list[QueueRow]:
     return [
-        {"consultant_id": e.consultant_id, "state": e.state, "position": e.position}
+        QueueRow(consultant_id=e.consultant_id, state=e.state, position=e.position)
         for e in RotationEntry.objects.filter(project=project, day=day or today()).order_by("position", "pk")
     ]
 

@@ -118,8 +118,8 @@ def judging_inputs(
         owner_active=bool(owner and owner.is_active and owner.memberships.filter(project=project).exists()),
         protected_until=customer.protected_until if customer else None,
         designated=_person(designated),
-        on_duty=tuple(int(entry["consultant_id"]) for entry in queue if entry["state"] != QueueState.OFF),
-        queue=tuple(queue),
+        on_duty=tuple(entry["consultant_id"] for entry in queue if entry["state"] != QueueState.OFF),
+        queue=tuple(dict(entry) for entry in queue),
         designated_consumes_turn=settings.designated_consumes_turn,
     )
 
