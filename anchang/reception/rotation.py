@@ -12,8 +12,8 @@ what holds on SQLite, where the IMMEDIATE transaction already serialises writers
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TypedDict
 from datetime import date
+from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Min
