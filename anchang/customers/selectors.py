@@ -67,7 +67,7 @@ def customer_visible_to(*, user: User, customer_id: int) -> Customer | None:
 
 
 def customer_visits(*, customer: Customer) -> QuerySet:
-    from anchang.reception.models import Visit
+    from anchang.reception.models import Visit, VisitStation
 
     return (
         Visit.objects.filter(customer=customer)
@@ -76,7 +76,9 @@ def customer_visits(*, customer: Customer) -> QuerySet:
             Prefetch(
                 "attributions",
                 queryset=Attribution.objects.select_related("consultant").order_by("decided_at", "pk"),
-            )
+            ),
+            Prefetch("stations_done", queryset=VisitStation.objects.select_related("station")),
+            "callbacks",
         )
         .order_by("-checked_in_at")
     )

@@ -5,7 +5,7 @@ from django.views.decorators.http import require_http_methods
 
 from anchang.accounts.models import User
 from anchang.core.errors import DomainError
-from anchang.customers.models import EventKind
+from anchang.customers.models import EventKind, Needs
 from anchang.customers.pool import customer_reveal_phone, may_manage_customers
 from anchang.customers.selectors import customer_visible_to, customer_visits
 
@@ -26,6 +26,8 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "ownership": [e for e in events if e.kind == EventKind.OWNER_CHANGED],
         "full_details": customer.owner_id == user.pk,
         "household": customer.household.all()[:10],
+        "needs": Needs.objects.filter(customer=customer).first(),
+        "follow_ups": customer.follow_ups.select_related("consultant").order_by("-due_at")[:20],
         "in_pool": customer.owner_id is None and customer.pooled_at is not None,
         "can_manage": may_manage_customers(user, customer.project_id),
         "revealed_phone": None,

@@ -52,6 +52,10 @@ class FollowUp(models.Model):
         return f"{self.customer} · {self.due_at:%m-%d}"
 
     @property
+    def state_label(self) -> str:
+        return str(FollowUpState(self.state).label)
+
+    @property
     def state(self) -> str:
         if self.done_at is not None:
             return FollowUpState.DONE

@@ -83,3 +83,30 @@ def test_pool_customers_are_open_to_the_projects_consultants_masked(client_for, 
     )
     html = client_for(on_duty[1]).get(reverse("customers:detail", args=[returning.pk])).content.decode()
     assert "认领该客户" in html and "138****5678" in html and "13812345678" not in html
+
+
+def test_customer_page_shows_needs_stations_follow_ups_and_callbacks(
+    client_for, project, frontdesk, manager, on_duty, service
+) -> None:
+    from anchang.customers.needs import needs_intent_update
+    from anchang.followups.services import callback_record
+    from anchang.reception.checkout import visit_check_out
+    from anchang.reception.stations import station_tick, stations_ensure_defaults
+
+    stations_ensure_defaults(project=project)
+    visit = check_in(project=project, phone="13812345678", name="王小明", by=frontdesk, consent=True).visit
+    station_tick(visit=visit, code=visit.project.stations.order_by("sort_order").first().code, by=on_duty[0])
+    needs_intent_update(
+        customer=visit.customer,
+        by=on_duty[0],
+        visit=visit,
+        needs={"bedrooms": 3, "concerns": "离地铁远"},
+        intent_level="B",
+    )
+    visit_check_out(visit_id=visit.pk, by=on_duty[0], outcome="return")
+    visit.refresh_from_db()
+    callback_record(visit=visit, by=service, satisfaction=5, comments="顾问很专业")
+    html = client_for(manager).get(reverse("customers:detail", args=[visit.customer_id])).content.decode()
+    assert "离地铁远" in html and "3室" in html
+    assert "已讲解" in html and "回访满意度 5/5" in html
+    assert "首访后回访" in html or "待跟进" in html
