@@ -50,6 +50,8 @@ from bench.infra import (
     machine,
     run,
 )
+from bench.search import s5 as search_s5
+from bench.search import s5_notes
 
 RESULTS = ROOT / "var" / "bench" / "results.json"
 LOGS = ROOT / "var" / "bench"
@@ -467,6 +469,10 @@ def s8(h: Harness) -> Entry:
     )
 
 
+# S5: customer search at 1,000,000 customers (bench/search.py, bench/search_seed.py, bench/search_plans.py)
+benchmark("S5", "customer search at 1,000,000 customers (GET /customers?q=, one client)")(search_s5)
+
+
 # --- output ------------------------------------------------------------------------------------------
 
 
@@ -593,7 +599,7 @@ def _s2_notes(e: Entry) -> list[str]:
     ]
 
 
-NOTES: dict[str, Callable[[Entry], list[str]]] = {"S1": _s1_notes, "S2": _s2_notes}
+NOTES: dict[str, Callable[[Entry], list[str]]] = {"S1": _s1_notes, "S2": _s2_notes, "S5": s5_notes}
 
 
 # --- main --------------------------------------------------------------------------------------------

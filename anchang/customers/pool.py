@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -27,7 +27,7 @@ from anchang.core.errors import Conflict, Forbidden, InvalidInput
 from anchang.core.notifications import notify
 from anchang.core.phones import national_digits
 from anchang.customers.models import Customer, CustomerEvent, EventKind, PoolReason, Stage
-from anchang.customers.selectors import customer_search_q, customer_visible_to
+from anchang.customers.selectors import customer_search_q, customer_visible_to, is_selective_search
 from anchang.inventory.models import Project, ProjectSettings
 
 REASON_MAX_LENGTH = 200
@@ -121,6 +121,11 @@ def customer_list_visible_to(*, user: User, project: Project, q: str = "") -> Qu
         customers = customers.filter(Q(owner=user) | in_pool())
     else:
         customers = customers.none()
+    if is_selective_search(q):
+        # `pk + 0` hides the primary key from the planner: it starts from the search index and sorts
+        # the few matches, instead of walking the whole table backwards by id (S5, 1M customers).
+        newest_first = ExpressionWrapper(F("pk") + 0, output_field=BigIntegerField()).desc()
+        return _matching(customers, q).order_by(newest_first)
     return _matching(customers, q).order_by("-pk")
 
 

@@ -25,8 +25,32 @@ def customer_search_q(q: str) -> Q | None:
             return Q(phone=f"+86{digits[-11:]}")
         return None
     if text.isascii():
+        # pg_trgm finds no trigram in '%wl%': one or two letters match the start of a reading instead.
+        if len(text) < 3:
+            return (
+                Q(name_initials__startswith=text)
+                | Q(name_initials__contains=f" {text}")
+                | Q(name_pinyin__startswith=text)
+                | Q(name_pinyin__contains=f" {text}")
+            )
         return Q(name_initials__contains=text) | Q(name_pinyin__contains=text)
-    return Q(name__contains=q.strip()[:30])
+    name = q.strip()[:30]
+    if len(name) == 1:
+        return Q(name__startswith=name)  # a surname
+    if len(name) == 2:
+        # The start or the end of a name (王伟…, …伟强): patterns the trigram index can serve.
+        return Q(name__startswith=name) | Q(name__endswith=name)
+    return Q(name__contains=name)
+
+
+def is_selective_search(q: str) -> bool:
+    """Searches narrow enough that the database should start from the search index, not the order."""
+    text = q.strip().replace(" ", "")
+    if not text:
+        return False
+    if text.lstrip("+").isdigit():
+        return True
+    return len(text) >= 3 if text.isascii() else len(text) >= 2
 
 
 def customer_search(*, project: Project, q: str, limit: int = SEARCH_LIMIT) -> list[Customer]:

@@ -48,3 +48,32 @@ def test_other_projects_customers_are_never_found(people, other_project) -> None
 @pytest.mark.parametrize("query", ["", "  ", "12", "%", "'; DROP TABLE x"])
 def test_junk_queries_find_nothing_and_never_fail(people, project, query: str) -> None:
     assert customer_search(project=project, q=query) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("王", ["王小明"]),
+        ("小明", ["王小明"]),
+        ("丽华", ["单丽华"]),
+        ("xy", []),
+        ("zx", ["曾欣悦"]),
+        ("sh", ["单丽华"]),
+    ],
+)
+def test_short_queries_match_starts_and_ends_that_an_index_can_serve(
+    people, project, query, expected
+) -> None:
+    # One character is a surname; two characters the start or the end of a name; one or two
+    # letters the start of a reading — a middle pair ("xy" inside "zxy") is not searched.
+    assert [c.name for c in customer_search(project=project, q=query)] == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "selective"),
+    [("5678", True), ("wxm", True), ("wx", False), ("王小", True), ("王", False), ("", False)],
+)
+def test_which_searches_count_as_selective(query: str, selective: bool) -> None:
+    from anchang.customers.selectors import is_selective_search
+
+    assert is_selective_search(query) is selective
