@@ -400,9 +400,29 @@ def visit_assign_waiting(*, project_id: int) -> int:
             if updated != 1:
                 raise Conflict(_("该访客刚被分配，请刷新。"))
             visit.refresh_from_db()
-            Attribution.objects.filter(visit=visit, rule=AttributionRule.WAITING_FOR_CONSULTANT).update(
+            # The "waiting" decision stays as it was taken; the assignment is a decision of its own.
+            waited = visit.attributions.order_by("-decided_at", "-pk").first()
+            Attribution.objects.create(
+                project=project,
+                customer=visit.customer,
+                visit=visit,
+                rule=visit.rule,
+                rule_set_version=project.settings.rule_set_version,
                 consultant=claim.consultant,
-                explanation=_("等候后按到访先后分配给 %(name)s。") % {"name": claim.consultant.display_name},
+                consumes_turn=visit.consumes_turn,
+                explanation=_("等候 %(minutes)s 分钟后按到访先后分配给 %(name)s。")
+                % {
+                    "minutes": int((now - visit.checked_in_at).total_seconds() // 60),
+                    "name": claim.consultant.display_name,
+                },
+                inputs={
+                    "waiting_since": visit.checked_in_at.isoformat(),
+                    "queue": list(rotation.queue_snapshot(project=project)),
+                    "previous_attribution_id": waited.pk if waited else None,
+                },
+                decided_at=now,
+                decided_by=None,
+                replaces=waited,
             )
             decision = Decision(
                 visit.kind,

@@ -129,8 +129,13 @@ def test_nobody_waiting_means_the_visitor_waits_and_is_assigned_first_come_first
     assert visit_assign_waiting(project_id=project.pk) == 1
     assert Visit.objects.get(pk=early.visit.pk).consultant == consultants[0]
     assert Visit.objects.get(pk=late.visit.pk).state == VisitState.WAITING
-    attribution = Attribution.objects.get(visit=early.visit)
-    assert attribution.consultant == consultants[0]
+    waiting, assigned = Attribution.objects.filter(visit=early.visit).order_by("decided_at", "pk")
+    assert (waiting.rule, waiting.consultant) == (AttributionRule.WAITING_FOR_CONSULTANT, None)
+    assert (assigned.rule, assigned.consultant, assigned.replaces) == (
+        AttributionRule.ROTATION,
+        consultants[0],
+        waiting,
+    )
 
 
 def test_every_decision_is_stored_with_its_inputs(project, frontdesk, on_duty) -> None:
