@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from anchang.accounts.models import Role
-from anchang.accounts.selectors import project_list_visible_to
+from anchang.accounts.selectors import project_list_visible_to, project_visible_to
 from anchang.inventory.models import Project
 
 SESSION_PROJECT_KEY = "current_project_id"
@@ -20,6 +20,19 @@ class NavItem:
     label: str
     url: str
     icon: str
+
+
+def project_page(request: HttpRequest, project_id: int, *, allowed: bool = True) -> Project:
+    """The project a page is about, made the current one so the navigation follows.
+
+    404 when the user may not see the project or (`allowed=False`) may not use this page: another
+    project's existence is never revealed.
+    """
+    project = project_visible_to(user=request.user, project_id=project_id)  # type: ignore[arg-type]
+    if project is None or not allowed:
+        raise Http404
+    request.session[SESSION_PROJECT_KEY] = project.pk
+    return project
 
 
 def current_project(request: HttpRequest, projects: list[Project] | None = None) -> Project | None:

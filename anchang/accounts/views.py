@@ -6,8 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from anchang.accounts.forms import LoginForm
-from anchang.accounts.models import User
-from anchang.accounts.navigation import SESSION_PROJECT_KEY
+from anchang.accounts.navigation import SESSION_PROJECT_KEY, project_page
 from anchang.accounts.selectors import project_visible_to, staff_of_project
 
 
@@ -40,10 +39,6 @@ def switch_project(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def project_staff(request: HttpRequest, project_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    project = project_visible_to(user=user, project_id=project_id)
-    if project is None or not user.has_perm("accounts.view_staff"):
-        raise Http404
-    request.session[SESSION_PROJECT_KEY] = project.pk
+    project = project_page(request, project_id, allowed=request.user.has_perm("accounts.view_staff"))
     staff = staff_of_project(project=project)
     return render(request, "accounts/staff.html", {"project": project, "staff": staff, "active_nav": "staff"})

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from anchang.accounts.models import Role, User
-from anchang.accounts.selectors import project_list_visible_to, project_visible_to, staff_of_project
+from anchang.accounts.navigation import project_page
+from anchang.accounts.selectors import project_list_visible_to, staff_of_project
 from anchang.core.errors import DomainError
 from anchang.core.privacy import public_name
 from anchang.customers import pool
@@ -33,10 +34,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _project(request: HttpRequest, project_id: int) -> Project:
-    project = project_visible_to(user=_user(request), project_id=project_id)
-    if project is None:
-        raise Http404
-    return project
+    return project_page(request, project_id)
 
 
 def _query(request: HttpRequest) -> str:

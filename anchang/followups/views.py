@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from anchang.accounts.models import Role, User
-from anchang.accounts.navigation import SESSION_PROJECT_KEY
+from anchang.accounts.navigation import project_page
 from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import DomainError, Forbidden, NotFound
 from anchang.customers.models import Customer
@@ -51,11 +51,7 @@ def _is_manager(user: User) -> bool:
 
 
 def _project(request: HttpRequest, project_id: int, *, allowed: bool) -> Project:
-    project = project_visible_to(user=_user(request), project_id=project_id)
-    if project is None or not allowed:
-        raise Http404
-    request.session[SESSION_PROJECT_KEY] = project.pk
-    return project
+    return project_page(request, project_id, allowed=allowed)
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from anchang.accounts.models import User
-from anchang.accounts.navigation import SESSION_PROJECT_KEY
+from anchang.accounts.navigation import project_page
 from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import DomainError
 from anchang.inventory import importing
@@ -20,13 +20,7 @@ from anchang.inventory.status import ALLOWED_TRANSITIONS
 
 
 def _project_for(request: HttpRequest, project_id: int, perm: str) -> Project:
-    user: User = request.user  # type: ignore[assignment]
-    project = project_visible_to(user=user, project_id=project_id)
-    if project is None or not user.has_perm(perm):
-        raise Http404
-    # Opening a project's page makes it the current one, so the navigation follows.
-    request.session[SESSION_PROJECT_KEY] = project.pk
-    return project
+    return project_page(request, project_id, allowed=request.user.has_perm(perm))
 
 
 @login_required

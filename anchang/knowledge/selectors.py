@@ -28,13 +28,6 @@ def can_edit_knowledge(user: User) -> bool:
     return user.is_authenticated and (user.role in EDITOR_ROLES or user.sees_all_projects)
 
 
-def knowledge_project_for(*, user: User, project_id: int) -> Project | None:
-    """The project, if the user may read its knowledge base."""
-    if not can_read_knowledge(user):
-        return None
-    return project_visible_to(user=user, project_id=project_id)
-
-
 def article_visible_to(*, user: User, article_id: int) -> Article | None:
     if not can_read_knowledge(user):
         return None
@@ -120,7 +113,3 @@ def scripts_for_station(*, station: Station) -> list[Article]:
             "sort_order", "pk"
         )
     )
-
-
-def stations_for_articles(*, project: Project) -> QuerySet[Station]:
-    return Station.objects.filter(project=project).order_by("sort_order", "pk")

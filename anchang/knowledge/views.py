@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from anchang.accounts.models import User
-from anchang.accounts.navigation import SESSION_PROJECT_KEY, current_project
+from anchang.accounts.navigation import current_project, project_page
 from anchang.core.errors import DomainError
 from anchang.inventory.models import Project
 from anchang.knowledge import selectors, services
@@ -24,11 +24,8 @@ def _user(request: HttpRequest) -> User:
 
 def _project(request: HttpRequest, project_id: int, *, edit: bool = False) -> Project:
     user = _user(request)
-    project = selectors.knowledge_project_for(user=user, project_id=project_id)
-    if project is None or (edit and not selectors.can_edit_knowledge(user)):
-        raise Http404
-    request.session[SESSION_PROJECT_KEY] = project.pk
-    return project
+    allowed = selectors.can_read_knowledge(user) and (not edit or selectors.can_edit_knowledge(user))
+    return project_page(request, project_id, allowed=allowed)
 
 
 def _article(request: HttpRequest, article_id: int, *, edit: bool = False) -> Article:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from anchang.accounts.models import Role, User
-from anchang.accounts.navigation import SESSION_PROJECT_KEY
+from anchang.accounts.navigation import project_page
 from anchang.core.errors import DomainError, NotFound
 from anchang.inventory.models import Project
 from anchang.reception import appointments as svc
@@ -131,11 +131,7 @@ def public_booking_done(request: HttpRequest, project_code: str, code: str) -> H
 
 
 def _staff_project(request: HttpRequest, project_id: int) -> Project:
-    project = svc.appointment_project_for(user=_user(request), project_id=project_id)
-    if project is None:
-        raise Http404
-    request.session[SESSION_PROJECT_KEY] = project.pk
-    return project
+    return project_page(request, project_id, allowed=svc.may_use_appointments(_user(request)))
 
 
 def _staff_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
@@ -351,10 +347,7 @@ def appointment_no_show(request: HttpRequest, appointment_id: int) -> HttpRespon
 def vip_task_list(request: HttpRequest, project_id: int) -> HttpResponse:
     """Today's preparation tasks: one's own role's, or every role's for the supervisors."""
     user = _user(request)
-    project = vip.vip_tasks_project_for(user=user, project_id=project_id)
-    if project is None:
-        raise Http404
-    request.session[SESSION_PROJECT_KEY] = project.pk
+    project = project_page(request, project_id, allowed=vip.may_see_task_list(user))
     role = None if user.sees_all_projects or user.role in vip.SUPERVISING_ROLES else user.role
     now = timezone.now()
     today = list(vip.vip_tasks_for_role_on(project=project, day=timezone.localdate(), role=role))

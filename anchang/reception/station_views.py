@@ -14,8 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from anchang.accounts.models import User
-from anchang.accounts.navigation import SESSION_PROJECT_KEY
-from anchang.accounts.selectors import project_visible_to
+from anchang.accounts.navigation import project_page
 from anchang.core.errors import DomainError, NotFound
 from anchang.inventory.models import Project
 from anchang.reception import stations
@@ -31,12 +30,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _managed_project(request: HttpRequest, project_id: int) -> Project:
-    user = _user(request)
-    project = project_visible_to(user=user, project_id=project_id)
-    if project is None or not stations.can_manage_stations(user):
-        raise Http404
-    request.session[SESSION_PROJECT_KEY] = project.pk
-    return project
+    return project_page(request, project_id, allowed=stations.can_manage_stations(_user(request)))
 
 
 def _managed_station(request: HttpRequest, station_id: int) -> Station:

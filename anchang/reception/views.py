@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from anchang.accounts.models import Role, User
-from anchang.accounts.navigation import SESSION_PROJECT_KEY
+from anchang.accounts.navigation import project_page
 from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import DomainError, NotFound
 from anchang.customers.needs_views import needs_context, recommendations_context
@@ -31,11 +31,7 @@ def _user(request: HttpRequest) -> User:
 
 def _project(request: HttpRequest, project_id: int, roles: tuple[str, ...]) -> Project:
     user = _user(request)
-    project = project_visible_to(user=user, project_id=project_id)
-    if project is None or not (user.role in roles or user.sees_all_projects):
-        raise Http404
-    request.session[SESSION_PROJECT_KEY] = project.pk
-    return project
+    return project_page(request, project_id, allowed=user.role in roles or user.sees_all_projects)
 
 
 def _desk_context(project: Project) -> dict[str, object]:

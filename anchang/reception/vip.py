@@ -210,17 +210,19 @@ def role_label(role: str) -> str:
 # --- selectors ------------------------------------------------------------------------------------
 
 
-def vip_tasks_project_for(*, user: User, project_id: int) -> Project | None:
-    if not (
+def may_see_task_list(user: User) -> bool:
+    return bool(
         user.is_authenticated and user.is_active and (user.sees_all_projects or user.role in TASK_LIST_ROLES)
-    ):
-        return None
-    return project_visible_to(user=user, project_id=project_id)
+    )
 
 
 def vip_task_visible_to(*, user: User, task_id: int) -> VipTask | None:
     task = VipTask.objects.select_related("appointment__project").filter(pk=task_id).first()
-    if task is None or vip_tasks_project_for(user=user, project_id=task.appointment.project_id) is None:
+    if (
+        task is None
+        or not may_see_task_list(user)
+        or project_visible_to(user=user, project_id=task.appointment.project_id) is None
+    ):
         return None
     return task
 
