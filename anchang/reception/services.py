@@ -12,6 +12,7 @@ from anchang.accounts.models import Role, User
 from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from anchang.core.notifications import notify
 from anchang.core.phones import normalize_mainland_mobile
+from anchang.core.privacy import public_name
 from anchang.customers.models import Attribution, AttributionRule, Customer, EventKind, Gender, Source
 from anchang.customers.services import (
     customer_get_or_create,
@@ -348,8 +349,6 @@ def _after_assignment(
 
 
 def _public(customer: Customer) -> str:
-    from anchang.core.privacy import public_name
-
     return public_name(customer.name, customer.gender)
 
 

@@ -179,3 +179,26 @@ def test_consultant_cannot_change_someone_elses_state(client_for, project, on_du
 def test_roles_outside_the_desk_cannot_check_in(client_for, project, role) -> None:
     user = factories.user_in(project, role=role)
     assert client_for(user).get(reverse("reception:checkin", args=[project.pk])).status_code == 404
+
+
+def test_appointments_on_the_hall_board_show_the_surname_only(
+    client_for, project, frontdesk, on_duty
+) -> None:
+    from django.utils import timezone
+
+    from anchang.reception.appointments import appointment_create
+
+    start = timezone.localtime().replace(hour=23, minute=30, second=0, microsecond=0)
+    if start <= timezone.now():
+        pytest.skip("too late in the day to book for today")
+    appointment_create(
+        project=project,
+        name="欧阳娜娜",
+        phone="13612345678",
+        start_at=start,
+        consent=True,
+        channel="desk",
+        by=frontdesk,
+    )
+    html = client_for(frontdesk).get(reverse("reception:hall", args=[project.pk])).content.decode()
+    assert "欧阳**" in html and "欧阳娜娜" not in html
