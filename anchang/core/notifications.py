@@ -64,44 +64,26 @@ def notify(
     webhook_url: str = "",
 ) -> list[Notification]:
     """In-app (bell) and log rows per recipient, plus one WeCom group message when a webhook is set."""
+
+    def row(channel: str, **extra: Any) -> Notification:
+        return Notification(
+            project_id=project_id, channel=channel, kind=kind, title=title, body=body, url=url, **extra
+        )
+
     rows: list[Notification] = []
     for recipient in {r.pk: r for r in recipients if r is not None}.values():
+        # In-app rows are delivered the moment they commit: the bell reads them.
         rows.append(
-            Notification(
+            row(
+                NotificationChannel.IN_APP,
                 recipient=recipient,
-                project_id=project_id,
-                channel=NotificationChannel.IN_APP,
-                kind=kind,
-                title=title,
-                body=body,
-                url=url,
                 status=DeliveryStatus.SENT,
                 sent_at=timezone.now(),
             )
         )
-        rows.append(
-            Notification(
-                recipient=recipient,
-                project_id=project_id,
-                channel=NotificationChannel.LOG,
-                kind=kind,
-                title=title,
-                body=body,
-                url=url,
-            )
-        )
+        rows.append(row(NotificationChannel.LOG, recipient=recipient))
     if webhook_url:
-        rows.append(
-            Notification(
-                project_id=project_id,
-                channel=NotificationChannel.WECOM,
-                kind=kind,
-                title=title,
-                body=body,
-                url=url,
-                target=webhook_url,
-            )
-        )
+        rows.append(row(NotificationChannel.WECOM, target=webhook_url))
     created = Notification.objects.bulk_create(rows)
     pending = [row.pk for row in created if row.status == DeliveryStatus.PENDING]
     if pending:
