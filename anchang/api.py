@@ -12,6 +12,7 @@ from anchang.accounts.api import router as accounts_router
 from anchang.core.api import install_error_handlers, not_found_response
 from anchang.customers.api import router as customers_router
 from anchang.customers.needs_api import router as needs_router
+from anchang.deals.api import router as deals_router
 from anchang.followups.api import router as followups_router
 from anchang.inventory.api import router as inventory_router
 from anchang.knowledge.api import router as knowledge_router
@@ -60,3 +61,4 @@ api.add_router("", customers_router)
 api.add_router("", needs_router)
 api.add_router("", followups_router)
 api.add_router("", knowledge_router)
+api.add_router("", deals_router)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "anchang.customers",
     "anchang.reception",
     "anchang.followups",
+    "anchang.deals",
     "anchang.knowledge",
     "anchang.workspace",
     "anchang.demo",

@@ -175,6 +175,10 @@ class EventKind(models.TextChoices):
     CALLBACK = "callback", _("回访")
     POOLED = "pooled", _("进入公客池")
     CLAIMED = "claimed", _("认领")
+    RESERVED = "reserved", _("认筹")
+    SUBSCRIBED = "subscribed", _("认购")
+    CONTRACTED = "contracted", _("签约")
+    CANCELLED = "cancelled", _("退订")
 
 
 class CustomerEvent(models.Model):

@@ -64,6 +64,9 @@ class ProjectSettings(models.Model):
         default=Decimal("2.00"),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
+    sign_within_days = models.PositiveSmallIntegerField(
+        _("认购后签约期限（天）"), default=7, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
     rule_set_version = models.PositiveIntegerField(_("规则版本"), default=1)
     designated_consumes_turn = models.BooleanField(
         _("指定/归属/渠道接待占用轮次"),

@@ -45,11 +45,12 @@ def unit_change_status(*, unit_id: int, to_status: str, by: User, reason: str = 
         raise UnitNotAvailable(_("房源 %(unit)s 的状态刚刚被他人修改，请刷新后重试。") % {"unit": unit.label})
     unit.status, unit.status_changed_at = to_status, now
     # The UPDATE above bypasses save(), so the history row is written explicitly, with who and why.
-    _record_history(unit, by=by, reason=reason, when=now)
+    record_unit_history(unit, by=by, reason=reason, when=now)
     return unit
 
 
-def _record_history(unit: Unit, *, by: User, reason: str, when: datetime) -> None:
+def record_unit_history(unit: Unit, *, by: User | None, reason: str, when: datetime) -> None:
+    """The history row for a status change made with a conditional UPDATE (which bypasses save())."""
     history_model = Unit.history.model
     tracked = [f for f in history_model._meta.fields if not f.name.startswith("history_")]
     history_model.objects.create(
