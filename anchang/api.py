@@ -13,6 +13,7 @@ from anchang.core.api import install_error_handlers, not_found_response
 from anchang.customers.api import router as customers_router
 from anchang.customers.needs_api import router as needs_router
 from anchang.deals.api import router as deals_router
+from anchang.deals.opening_api import router as openings_router
 from anchang.followups.api import router as followups_router
 from anchang.inventory.api import router as inventory_router
 from anchang.knowledge.api import router as knowledge_router
@@ -62,3 +63,4 @@ api.add_router("", needs_router)
 api.add_router("", followups_router)
 api.add_router("", knowledge_router)
 api.add_router("", deals_router)
+api.add_router("", openings_router)

@@ -23,4 +23,7 @@ urlpatterns = [
     path("", include("anchang.customers.pool_urls")),
     path("", include("anchang.followups.urls")),
     path("", include("anchang.knowledge.urls")),
+    path("", include("anchang.deals.urls")),
+    path("", include("anchang.deals.opening_urls")),
+    path("", include("anchang.deals.document_urls")),
 ]
