@@ -4,26 +4,26 @@ Position is an integer per day: the lowest waiting position is next. Going to th
 a make-up turn (补位) is min-1, so a change touches one row and never renumbers the queue.
 
 Claiming the next consultant is the scarce write: two front desks must never get the same
-consultant. `rotation_claim_next` locks the waiting rows in queue order (PostgreSQL
-`SELECT … FOR UPDATE`; a second desk waits, then re-reads the rows that are still waiting) and the
-write itself is a conditional `UPDATE … WHERE state = 'waiting'` with a row-count check, which is
-what holds on SQLite, where the IMMEDIATE transaction already serialises writers.
+consultant. `rotation_claim_next` locks the first waiting row in queue order (PostgreSQL
+`SELECT … FOR UPDATE SKIP LOCKED`: a second desk passes over the row the first one is claiming and
+takes the next consultant; see `_lock_first`) and the write itself is a conditional
+`UPDATE … WHERE state = 'waiting'` with a row-count check, which is what holds on SQLite, where the
+IMMEDIATE transaction already serialises writers.
 """
 
-from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from typing import TypedDict
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Min
+from django.db.models import Exists, F, Max, Min, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anchang.accounts.models import Role, User
 from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from anchang.inventory.models import Project
-from anchang.reception.models import QueueState, RotationEntry, RotationEvent, Visit
+from anchang.reception.models import QueueState, RotationEntry, RotationEvent, Visit, VisitState
 
 Q = QueueState
 
@@ -133,21 +133,27 @@ class Claim:
 
 
 def rotation_claim_next(
-    *, project: Project, consumes_turn: bool, exclude: Collection[int] = (), alternate_teams: bool = False
+    *,
+    project: Project,
+    consumes_turn: bool,
+    skip_owners_with_customer_on_site: bool = False,
+    alternate_teams: bool = False,
 ) -> Claim | None:
     """Take the first waiting consultant for a reception, or None when nobody is waiting.
 
     Must run inside the caller's transaction (the check-in), so the claim and the visit commit together.
     """
     day = today()
-    waiting = list(
-        RotationEntry.objects.select_for_update(of=("self",))
-        .filter(project=project, day=day, state=Q.WAITING)
-        .exclude(consultant_id__in=list(exclude))
+    waiting = (
+        RotationEntry.objects.filter(project=project, day=day, state=Q.WAITING)
         .order_by("position", "pk")
         .select_related("consultant")
     )
-    if alternate_teams and waiting:
+    if skip_owners_with_customer_on_site:
+        waiting = waiting.exclude(
+            Exists(_covered_today(project, day).filter(covering_for_id=OuterRef("consultant_id")))
+        )
+    if alternate_teams:
         last = (
             RotationEvent.objects.filter(entry__project=project, entry__day=day, kind="claim_turn")
             .select_related("entry")
@@ -155,14 +161,51 @@ def rotation_claim_next(
             .first()
         )
         if last is not None:
-            others = [e for e in waiting if e.team_key != last.entry.team_key]
-            waiting = others + [e for e in waiting if e.team_key == last.entry.team_key]
-    for entry in waiting:
+            # The other team's first waiting consultant comes first; the same team only if none.
+            other_team = waiting.exclude(team_key=last.entry.team_key)
+            entry = _lock_first(other_team)
+            if entry is not None and _claim(entry, consumes_turn=consumes_turn):
+                return _claimed(entry, consumes_turn)
+    while (entry := _lock_first(waiting)) is not None:
         if _claim(entry, consumes_turn=consumes_turn):
-            # The alternation between teams reads these events to know whose turn it was last.
-            _log(entry, "claim_turn" if consumes_turn else "claim", by=None)
-            return Claim(entry=entry, consultant=entry.consultant)
+            return _claimed(entry, consumes_turn)
     return None
+
+
+def _lock_first(waiting: QuerySet[RotationEntry]) -> RotationEntry | None:
+    """The first waiting row, locked (PostgreSQL).
+
+    `SKIP LOCKED` first: a consultant another desk is claiming this very moment is passed over for
+    the next one, so two desks at the same second get the first and the second consultant without
+    waiting for each other. Only when every waiting row is locked does this desk wait (plain
+    `FOR UPDATE`) and re-read: the other check-in may roll back and leave its consultant free, and a
+    visitor must not be sent to the waiting area while a consultant is free.
+    """
+    entry = waiting.select_for_update(of=("self",), skip_locked=True).first()
+    if entry is None:
+        entry = waiting.select_for_update(of=("self",)).first()
+    return entry
+
+
+def _claimed(entry: RotationEntry, consumes_turn: bool) -> Claim:
+    # The alternation between teams reads these events to know whose turn it was last.
+    _log(entry, "claim_turn" if consumes_turn else "claim", by=None)
+    return Claim(entry=entry, consultant=entry.consultant)
+
+
+def _covered_today(project: Project, day: date) -> QuerySet[Visit]:
+    """Today's visits on site received by a colleague for their absent owner (代接待, product.md §3).
+
+    A customer on site with their own owner already keeps the owner busy (receiving); the case left
+    is a colleague covering while the owner was away — that owner gets no new customer meanwhile.
+    """
+    day_start = timezone.make_aware(datetime.combine(day, time.min))
+    return Visit.objects.filter(
+        project=project,
+        state__in=(VisitState.WAITING, VisitState.RECEIVING),
+        checked_in_at__gte=day_start,
+        covering_for__isnull=False,
+    )
 
 
 def _claim(entry: RotationEntry, *, consumes_turn: bool) -> bool:
@@ -174,17 +217,17 @@ def _claim(entry: RotationEntry, *, consumes_turn: bool) -> bool:
 
 
 def rotation_mark_receiving(*, project: Project, consultant: User, consumes_turn: bool) -> None:
-    """A fixed receiver (owner, designated, channel): they are busy now; their place is kept."""
-    entry = (
-        RotationEntry.objects.select_for_update()
-        .filter(project=project, day=today(), consultant=consultant)
-        .first()
-    )
-    if entry is not None and entry.state in (Q.WAITING, Q.AWAY):
-        changes: dict[str, object] = {"state": Q.RECEIVING, "state_changed_at": timezone.now()}
-        if consumes_turn:
-            changes["receptions"] = F("receptions") + 1
-        RotationEntry.objects.filter(pk=entry.pk).update(**changes)
+    """A fixed receiver (owner, designated, channel): they are busy now; their place is kept.
+
+    One conditional UPDATE: it takes the row lock itself, and a consultant who is off, or already
+    receiving, is left as they are.
+    """
+    changes: dict[str, object] = {"state": Q.RECEIVING, "state_changed_at": timezone.now()}
+    if consumes_turn:
+        changes["receptions"] = F("receptions") + 1
+    RotationEntry.objects.filter(
+        project=project, day=today(), consultant=consultant, state__in=(Q.WAITING, Q.AWAY)
+    ).update(**changes)
 
 
 def rotation_finish_reception(

@@ -2,24 +2,30 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anchang.accounts.models import Role, User
+from anchang.accounts.models import ProjectMembership, Role, User
 from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from anchang.core.notifications import notify
 from anchang.core.phones import normalize_mainland_mobile
 from anchang.core.privacy import public_name
-from anchang.customers.models import Attribution, AttributionRule, Customer, EventKind, Gender, Source
-from anchang.customers.services import (
-    customer_get_or_create,
-    customer_record_event,
-    customer_record_visit,
-    customer_take_ownership,
+from anchang.customers.models import (
+    Attribution,
+    AttributionRule,
+    Customer,
+    CustomerEvent,
+    EventKind,
+    Gender,
+    Source,
+    Stage,
 )
+from anchang.customers.services import customer_apply_ownership, customer_apply_visit, customer_take_ownership
 from anchang.inventory.models import Project, ProjectSettings
 from anchang.reception import rotation
 from anchang.reception.appointments import appointment_find_for_checkin, appointment_mark_checked_in
@@ -66,57 +72,95 @@ def _appointment_for(project: Project, code: str | None, phone: str) -> Appointm
     return appointment_find_for_checkin(project=project, code_or_phone=phone) if phone else None
 
 
-def _link_household(
-    *, customer: Customer, household_of_id: int | None, by: User, at: datetime
-) -> Customer | None:
+@dataclass
+class CustomerFound:
+    """The project's customer for a phone (None for a new visitor) and the facts judging reads with it."""
+
+    customer: Customer | None
+    is_company_owner: bool
+    owner_on_project: bool
+
+
+def customer_for_check_in(*, project: Project, phone: str, lock: bool) -> CustomerFound:
+    """One query: this project's customer (locked while checking in), whether the phone belongs to an
+    owner anywhere in the developer's company, and whether the customer's owner still works here."""
+    rows = (
+        Customer.objects.select_related("owner")
+        .filter(phone=phone, project__company_id=project.company_id)
+        .annotate(
+            owner_on_project=Exists(
+                ProjectMembership.objects.filter(user_id=OuterRef("owner_id"), project_id=project.pk)
+            )
+        )
+    )
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    found = list(rows)
+    customer = next((row for row in found if row.project_id == project.pk), None)
+    return CustomerFound(
+        customer=customer,
+        is_company_owner=any(row.is_owner for row in found),
+        owner_on_project=bool(customer and customer.owner_on_project),
+    )
+
+
+def _household(*, project: Project, household_of_id: int | None, customer: Customer) -> CustomerFound | None:
     if household_of_id is None:
         return None
     household = (
         Customer.objects.select_related("owner")
-        .filter(project_id=customer.project_id, pk=household_of_id)
+        .filter(project=project, pk=household_of_id)
+        .annotate(
+            owner_on_project=Exists(
+                ProjectMembership.objects.filter(user_id=OuterRef("owner_id"), project_id=project.pk)
+            )
+        )
         .first()
     )
-    if household is None or household.pk == customer.pk:
+    if household is None or (customer.pk is not None and household.pk == customer.pk):
         raise InvalidInput(fields={"household_of_id": _("没有找到要关联的客户。")})
-    if customer.household_of_id is None:
-        customer.household_of = household
-        customer.save(update_fields=["household_of", "updated_at"])
-        for one, other in ((customer, household), (household, customer)):
-            customer_record_event(
-                customer=one,
-                kind=EventKind.LINKED,
-                by=by,
-                at=at,
-                text=_("关联家庭成员：%(name)s") % {"name": _public(other)},
-                data={"customer_id": other.pk},
-            )
-    return household
+    return CustomerFound(
+        customer=household,
+        is_company_owner=household.is_owner,
+        owner_on_project=household.owner_on_project,
+    )
+
+
+def _linked_events(customer: Customer, household: Customer, *, by: User, at: datetime) -> list[CustomerEvent]:
+    return [
+        CustomerEvent(
+            customer=one,
+            kind=EventKind.LINKED,
+            by=by,
+            at=at,
+            text=(_("关联家庭成员：%(name)s") % {"name": _public(other)})[:300],
+            data={"customer_id": other.pk},
+        )
+        for one, other in ((customer, household), (household, customer))
+    ]
 
 
 def judging_inputs(
     *,
-    project: Project,
     settings: ProjectSettings,
     phone: str,
-    customer: Customer | None,
+    found: CustomerFound,
     designated: User | None,
+    queue: list[rotation.QueueRow],
     now: datetime,
 ) -> JudgingInputs:
-    """Gather the facts the rules need, as they are at this moment."""
-    is_company_owner = Customer.objects.filter(
-        phone=phone, project__company_id=project.company_id, is_owner=True
-    ).exists()
+    """The facts the rules need, as they are at this moment."""
+    customer = found.customer
     owner = customer.owner if customer else None
-    queue = rotation.queue_snapshot(project=project)
     return JudgingInputs(
         phone=phone,
         now=now,
         rule_set_version=settings.rule_set_version,
         customer_id=customer.pk if customer else None,
         has_visited=bool(customer and customer.first_visit_at),
-        is_company_owner=is_company_owner,
+        is_company_owner=found.is_company_owner,
         owner=_person(owner),
-        owner_active=bool(owner and owner.is_active and owner.memberships.filter(project=project).exists()),
+        owner_active=bool(owner and owner.is_active and found.owner_on_project),
         protected_until=customer.protected_until if customer else None,
         designated=_person(designated),
         on_duty=tuple(entry["consultant_id"] for entry in queue if entry["state"] != QueueState.OFF),
@@ -130,16 +174,14 @@ def preview_check_in(
 ) -> Decision:
     """What check-in would decide now, without writing anything (the front desk's live preview)."""
     normalized = normalize_mainland_mobile(phone)
-    settings = project.settings
-    customer = Customer.objects.select_related("owner").filter(project=project, phone=normalized).first()
     designated = _project_consultant(project, designated_consultant_id, "designated_consultant_id")
     return judge(
         judging_inputs(
-            project=project,
-            settings=settings,
+            settings=project.settings,
             phone=normalized,
-            customer=customer,
+            found=customer_for_check_in(project=project, phone=normalized, lock=False),
             designated=designated,
+            queue=rotation.queue_snapshot(project=project),
             now=timezone.now(),
         )
     )
@@ -150,8 +192,25 @@ def _missing_fields(settings: ProjectSettings, provided: dict[str, str]) -> list
     return [f for f in required if not provided.get(f)]
 
 
+class _NewPhoneRaced(Exception):
+    """Another desk registered the same new phone in the same moment and committed first."""
+
+
+def check_in(**kwargs: Any) -> CheckIn:
+    """Register a visitor and decide, by the rules of product.md §2, who receives them.
+
+    Two desks registering the same new phone at once: the unique constraint lets one insert win; the
+    other's whole check-in is rolled back and judged again, now as a visit of the customer the winner
+    created (`_NewPhoneRaced`), so neither desk sees an error.
+    """
+    try:
+        return _check_in_once(**kwargs)
+    except _NewPhoneRaced:
+        return _check_in_once(**kwargs)
+
+
 @transaction.atomic
-def check_in(
+def _check_in_once(
     *,
     project: Project,
     phone: str = "",
@@ -166,7 +225,6 @@ def check_in(
     designated_consultant_id: int | None = None,
     household_of_id: int | None = None,
 ) -> CheckIn:
-    """Register a visitor and decide, by the rules of product.md §2, who receives them."""
     if by.role not in (Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT) and not by.sees_all_projects:
         raise Forbidden(_("只有前台、顾问或经理可以登记来访。"))
     if not consent:
@@ -194,43 +252,58 @@ def check_in(
 
     settings = project.settings
     now = timezone.now()
-    customer, created = customer_get_or_create(
-        project=project, phone=normalized, name=name, gender=gender, source=source, consent_at=now
-    )
-    household = _link_household(customer=customer, household_of_id=household_of_id, by=by, at=now)
+    found = customer_for_check_in(project=project, phone=normalized, lock=True)
+    # The customer row is written once, at the end, with everything this visit changes (one
+    # statement and one history row instead of one per step — check-in is the busiest write).
+    created = found.customer is None
+    customer = found.customer or Customer(project=project, phone=normalized, stage=Stage.LEAD)
+    changed: set[str] = set()
+    for field, value in (("name", name), ("gender", gender), ("source", source), ("consent_at", now)):
+        if value and not getattr(customer, field):
+            setattr(customer, field, value)
+            changed.add(field)
+    events: list[CustomerEvent] = []
+    household = _household(project=project, household_of_id=household_of_id, customer=customer)
+    if household is not None and customer.household_of_id is None:
+        customer.household_of = household.customer
+        changed.add("household_of")
     # A family member's first visit under a new phone is judged as the household's return visit.
-    judged = household if household is not None and customer.first_visit_at is None else customer
+    judged = household if household is not None and customer.first_visit_at is None else found
+    queue = rotation.queue_snapshot(project=project)
     facts = judging_inputs(
-        project=project, settings=settings, phone=normalized, customer=judged, designated=designated, now=now
+        settings=settings, phone=normalized, found=judged, designated=designated, queue=queue, now=now
     )
     decision = judge(facts)
-    if judged is not customer and judged.owner is not None and customer.owner_id is None:
-        customer_take_ownership(
+    judged_owner = judged.customer.owner if judged.customer else None
+    if judged is household and judged_owner is not None and customer.owner_id is None:
+        fields, owner_event = customer_apply_ownership(
             customer=customer,
-            consultant=judged.owner,
+            consultant=judged_owner,
             settings=settings,
             at=now,
             by=by,
             why=_("家庭成员归属同一顾问"),
         )
+        changed.update(fields)
+        events.extend([owner_event] if owner_event else [])
 
+    # The people a fixed rule can name are already loaded: the judged owner and the designated one.
+    known = {user.pk: user for user in (judged_owner, designated) if user is not None}
     consultant: User | None = None
     if decision.from_rotation:
-        busy_owners = (
-            _consultants_with_customer_on_site(project) if settings.one_customer_at_a_time else set()
-        )
         claim = rotation.rotation_claim_next(
             project=project,
             consumes_turn=decision.consumes_turn,
-            exclude=busy_owners,
+            skip_owners_with_customer_on_site=settings.one_customer_at_a_time,
             alternate_teams=settings.rotation_mode == "alternate_teams",
         )
         consultant = claim.consultant if claim else None
     elif decision.consultant is not None:
-        consultant = User.objects.get(pk=decision.consultant.id)
+        consultant = known[decision.consultant.id]
         rotation.rotation_mark_receiving(
             project=project, consultant=consultant, consumes_turn=decision.consumes_turn
         )
+    covering_for = known[decision.covering_for.id] if decision.covering_for else None
 
     rule = decision.rule if consultant is not None else AttributionRule.WAITING_FOR_CONSULTANT
     explanation = (
@@ -238,7 +311,29 @@ def check_in(
         if consultant is not None
         else _("暂无空闲顾问，访客已进入等候，顾问空出后按到访先后自动分配。")
     )
-    covering_for = User.objects.get(pk=decision.covering_for.id) if decision.covering_for else None
+    if consultant is not None and decision.takes_ownership and covering_for is None:
+        fields, owner_event = customer_apply_ownership(
+            customer=customer,
+            consultant=consultant,
+            settings=settings,
+            at=now,
+            by=by,
+            why=str(AttributionRule(decision.rule).label),
+        )
+        changed.update(fields)
+        events.extend([owner_event] if owner_event else [])
+    changed.update(
+        customer_apply_visit(
+            customer=customer,
+            settings=settings,
+            at=now,
+            extends_protection=decision.rule in (AttributionRule.OWNER, AttributionRule.COVERING_FOR_OWNER),
+        )
+    )
+    _save_customer(customer, created=created, changed=changed)
+    if household is not None and household.customer is not None and "household_of" in changed:
+        events.extend(_linked_events(customer, household.customer, by=by, at=now))
+
     visit = Visit.objects.create(
         project=project,
         customer=customer,
@@ -254,12 +349,7 @@ def check_in(
         assigned_at=now if consultant else None,
         missing_fields=_missing_fields(
             settings,
-            {
-                "name": name,
-                "gender": gender or customer.gender,
-                "phone": normalized,
-                "source": source or customer.source,
-            },
+            {"name": name, "gender": customer.gender, "phone": normalized, "source": customer.source},
         ),
         registered_by=by,
         unbooked=settings.require_appointment and appointment is None,
@@ -275,28 +365,29 @@ def check_in(
         explanation=explanation[:300],
         inputs={
             **facts.as_record(),
+            # A new visitor's row is written after the decision; the record names it all the same.
+            "customer_id": facts.customer_id or customer.pk,
+            "customer_found": facts.customer_id is not None,
             "appointment_id": appointment.pk if appointment else None,
             "notes": list(decision.notes),
         },
         decided_at=now,
         decided_by=by,
     )
-    customer_record_visit(
-        customer=customer,
-        settings=settings,
-        at=now,
-        extends_protection=decision.rule in (AttributionRule.OWNER, AttributionRule.COVERING_FOR_OWNER),
-    )
-    customer_record_event(
-        customer=customer,
-        kind=EventKind.VISIT,
-        by=by,
-        at=now,
-        text=_("%(kind)s，%(who)s。") % {"kind": visit.get_kind_display(), "who": explanation},
-        data={"visit_id": visit.pk, "rule": rule},
+    events.insert(
+        0,
+        CustomerEvent(
+            customer=customer,
+            kind=EventKind.VISIT,
+            by=by,
+            at=now,
+            text=(_("%(kind)s，%(who)s。") % {"kind": visit.get_kind_display(), "who": explanation})[:300],
+            data={"visit_id": visit.pk, "rule": rule},
+        ),
     )
     if consultant is not None:
-        _after_assignment(visit=visit, consultant=consultant, decision=decision, settings=settings, by=by)
+        events.extend(_notify_assignment(visit=visit, consultant=consultant, settings=settings, by=by))
+    CustomerEvent.objects.bulk_create(events)
     if appointment is not None:
         appointment_mark_checked_in(appointment=appointment, visit_id=visit.pk)
     return CheckIn(
@@ -304,20 +395,25 @@ def check_in(
     )
 
 
-def _after_assignment(
-    *, visit: Visit, consultant: User, decision: Decision, settings: ProjectSettings, by: User | None
-) -> None:
-    customer = visit.customer
-    if decision.takes_ownership and visit.covering_for_id is None:
-        customer_take_ownership(
-            customer=customer,
-            consultant=consultant,
-            settings=settings,
-            at=visit.assigned_at or timezone.now(),
-            by=by,
-            why=str(AttributionRule(visit.rule).label),
-        )
-    project = visit.project
+def _save_customer(customer: Customer, *, created: bool, changed: set[str]) -> None:
+    if not created:
+        if changed:
+            customer.save(update_fields=[*sorted(changed), "name_pinyin", "name_initials", "updated_at"])
+        return
+    try:
+        customer.save(force_insert=True)
+    except IntegrityError as error:
+        # The only unique key a new customer can collide on is (project, phone): another desk won.
+        # No savepoint of its own: the exception leaves `_check_in_once`'s atomic block, which rolls
+        # the whole attempt back (claim included) before `check_in` judges again.
+        raise _NewPhoneRaced from error
+
+
+def _notify_assignment(
+    *, visit: Visit, consultant: User, settings: ProjectSettings, by: User | None
+) -> list[CustomerEvent]:
+    """Tell the receiver (and an absent owner someone covers for); the timeline rows to add, unsaved."""
+    customer, project = visit.customer, visit.project
     url = reverse("reception:visit", args=[visit.pk])
     notify(
         recipients=[consultant],
@@ -329,45 +425,33 @@ def _after_assignment(
         % {"customer": _public(customer), "kind": visit.get_kind_display()},
         body=_("%(project)s 前台已为您分配访客，请尽快到前台迎接。") % {"project": project.name},
     )
-    if visit.covering_for is not None:
-        notify(
-            recipients=[visit.covering_for],
-            kind="visit_covered",
-            project_id=project.pk,
-            url=url,
-            title=_("您的客户 %(customer)s 到访了") % {"customer": _public(customer)},
-            body=_("您不在岗，%(name)s 正在代为接待；归属不变，到场后可接手。")
-            % {"name": consultant.display_name},
-        )
-        customer_record_event(
+    if visit.covering_for is None:
+        return []
+    notify(
+        recipients=[visit.covering_for],
+        kind="visit_covered",
+        project_id=project.pk,
+        url=url,
+        title=_("您的客户 %(customer)s 到访了") % {"customer": _public(customer)},
+        body=_("您不在岗，%(name)s 正在代为接待；归属不变，到场后可接手。")
+        % {"name": consultant.display_name},
+    )
+    return [
+        CustomerEvent(
             customer=customer,
             kind=EventKind.COVERED,
             by=by,
-            text=_("%(name)s 代 %(owner)s 接待")
-            % {"name": consultant.display_name, "owner": visit.covering_for.display_name},
+            at=timezone.now(),
+            text=(
+                _("%(name)s 代 %(owner)s 接待")
+                % {"name": consultant.display_name, "owner": visit.covering_for.display_name}
+            )[:300],
         )
+    ]
 
 
 def _public(customer: Customer) -> str:
     return public_name(customer.name, customer.gender)
-
-
-def _consultants_with_customer_on_site(project: Project) -> set[int]:
-    """Owners whose own customer is here with someone else (product.md §3: they get no new one).
-
-    A customer on site with their owner already keeps the owner busy (receiving); the case left is a
-    colleague covering (代接待) while the owner was away. Reading only those rows keeps this cheap
-    however many visitors are waiting.
-    """
-    day_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return set(
-        Visit.objects.filter(
-            project=project,
-            state__in=(VisitState.WAITING, VisitState.RECEIVING),
-            checked_in_at__gte=day_start,
-            covering_for__isnull=False,
-        ).values_list("covering_for_id", flat=True)
-    )
 
 
 def visit_assign_waiting(*, project_id: int) -> int:
@@ -423,18 +507,21 @@ def visit_assign_waiting(*, project_id: int) -> int:
                 decided_by=None,
                 replaces=waited,
             )
-            decision = Decision(
-                visit.kind,
-                visit.rule,
-                "",
-                takes_ownership=visit.rule in (AttributionRule.ROTATION, AttributionRule.CHANNEL),
-            )
-            _after_assignment(
-                visit=visit,
-                consultant=claim.consultant,
-                decision=decision,
-                settings=project.settings,
-                by=None,
+            # A visitor who waited for the rotation becomes the receiver's customer, as at the desk.
+            takes_ownership = visit.rule in (AttributionRule.ROTATION, AttributionRule.CHANNEL)
+            if takes_ownership and visit.covering_for_id is None:
+                customer_take_ownership(
+                    customer=visit.customer,
+                    consultant=claim.consultant,
+                    settings=project.settings,
+                    at=now,
+                    by=None,
+                    why=str(AttributionRule(visit.rule).label),
+                )
+            CustomerEvent.objects.bulk_create(
+                _notify_assignment(
+                    visit=visit, consultant=claim.consultant, settings=project.settings, by=None
+                )
             )
             assigned += 1
 

@@ -268,3 +268,26 @@ def test_appointment_only_sites_flag_walk_ins_as_unbooked(project, frontdesk, on
     project.settings.require_appointment = False
     project.settings.save()
     assert not check_in(project=project, phone="13912345678", by=frontdesk, consent=True).visit.unbooked
+
+
+def test_a_check_in_writes_the_customer_once_with_one_history_row(project, frontdesk, on_duty) -> None:
+    """Visit, stage and ownership land in one customer write: the busiest write stays lean."""
+    result = check_in(project=project, phone=PHONE, name="王小明", by=frontdesk, consent=True)
+    history = Customer.history.filter(id=result.customer.pk)
+    assert history.count() == 1
+    created = history.get()
+    assert (created.owner_id, created.stage) == (on_duty[0].pk, "visited")
+    assert created.first_visit_at is not None and created.protected_until is not None
+    kinds = list(result.customer.events.order_by("pk").values_list("kind", flat=True))
+    assert kinds == [EventKind.VISIT, EventKind.OWNER_CHANGED]
+
+
+@pytest.mark.parametrize(("returning", "budget"), [(False, 14), (True, 12)])
+def test_check_in_runs_a_fixed_number_of_queries(
+    project, frontdesk, on_duty, returning, budget, django_assert_max_num_queries
+) -> None:
+    if returning:
+        first = check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+        visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
+    with django_assert_max_num_queries(budget):
+        check_in(project=project, phone=PHONE, by=frontdesk, consent=True)

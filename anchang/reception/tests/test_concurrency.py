@@ -88,3 +88,15 @@ def test_the_same_idempotency_key_sent_concurrently_makes_one_visit() -> None:
     assert Visit.objects.filter(project=project).count() == 1
     assert len({a[1]["visit_id"] for a in answers}) == 1  # type: ignore[index]
     assert RotationEntry.objects.filter(project=project, state=QueueState.RECEIVING).count() == 1
+
+
+def test_two_desks_registering_the_same_new_phone_both_succeed_with_one_customer() -> None:
+    """The loser of the customer INSERT is judged again as a visit of the winner's customer."""
+    project, desk, _team = _site(consultants=3)
+    outcomes = run_in_parallel(
+        lambda i: check_in(project=project, phone="13612345678", by=desk, consent=True), 4
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    customers = {o.customer.pk for o in outcomes}  # type: ignore[union-attr]
+    assert len(customers) == 1
+    assert Visit.objects.filter(project=project, customer_id__in=customers).count() == 4
