@@ -222,6 +222,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # A 404 or a 409 ("the unit was just sold") is an answer, not a server problem; 5xx still log.
+        "django.request": {"level": "ERROR"},
         # WeasyPrint and fontTools narrate every PDF at INFO (about seven lines a document).
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

@@ -218,6 +218,17 @@ class PgCluster:
             return []
         return [master, *children(master)]
 
+    def restart(self) -> float:
+        """`pg_ctl restart -m fast` (R2): every backend is cut off, committed work survives (the fast
+        shutdown writes a checkpoint). The server keeps the options of its first start
+        (postmaster.opts); `-l` is needed so that it does not inherit our pipes. Returns the seconds."""
+        folder = Path(self.state_file.read_text().strip())
+        command = f"{PGBIN}/pg_ctl -D {folder}/data -l {folder}/log -m fast -w -t 60 restart"
+        as_owner = ["su", "postgres", "-s", "/bin/bash", "-c"] if os.geteuid() == 0 else ["bash", "-c"]
+        started = time.monotonic()
+        run([*as_owner, command], env=self.env, timeout=90, what="pg_ctl restart")
+        return time.monotonic() - started
+
     def pgbench(self, *, clients: int, threads: int, seconds: int) -> dict[str, Any]:
         """`pgbench -N` on a database of its own in this cluster: the baseline of S1."""
         self.create_database("pgbench")

@@ -37,6 +37,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bench import deals
 from bench.checkin_load import LoadSpec, run_load
 from bench.infra import (
     PYTHON,
@@ -472,6 +473,11 @@ def s8(h: Harness) -> Entry:
 # S5: customer search at 1,000,000 customers (bench/search.py, bench/search_seed.py, bench/search_plans.py)
 benchmark("S5", "customer search at 1,000,000 customers (GET /customers?q=, one client)")(search_s5)
 
+# S3, S4, R2: opening day (bench/deals.py, bench/deals_seed.py, bench/subscription_load.py)
+benchmark("S3", "opening day: 2,000 buyers over 64 connections for 200 units")(deals.s3)
+benchmark("S4", "hot spot: 500 buyers, 1 unit, 500 connections released at once")(deals.s4)
+benchmark("R2", "crash during S3: kill -9 a gunicorn worker and restart PostgreSQL mid-run")(deals.r2)
+
 
 # --- output ------------------------------------------------------------------------------------------
 
@@ -599,7 +605,14 @@ def _s2_notes(e: Entry) -> list[str]:
     ]
 
 
-NOTES: dict[str, Callable[[Entry], list[str]]] = {"S1": _s1_notes, "S2": _s2_notes, "S5": s5_notes}
+NOTES: dict[str, Callable[[Entry], list[str]]] = {
+    "S1": _s1_notes,
+    "S2": _s2_notes,
+    "S5": s5_notes,
+    "S3": deals.s3_notes,
+    "S4": deals.s4_notes,
+    "R2": deals.r2_notes,
+}
 
 
 # --- main --------------------------------------------------------------------------------------------
