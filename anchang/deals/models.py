@@ -174,6 +174,13 @@ class Subscription(TimeStampedModel):
                 condition=Q(status__in=OCCUPYING_STATUSES),
                 name="subscription_one_active_per_unit",
             ),
+            # Contract numbers are handed out under the project lock; the index makes a duplicate
+            # impossible even for a hand edit in the admin.
+            models.UniqueConstraint(
+                fields=["project", "contract_number"],
+                condition=~Q(contract_number=""),
+                name="subscription_unique_contract_number",
+            ),
             models.CheckConstraint(condition=Q(price__gt=0), name="subscription_price_positive"),
             models.CheckConstraint(
                 condition=Q(deposit__gte=0) & Q(deposit__lte=models.F("price")),

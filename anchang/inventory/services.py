@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from anchang.accounts.models import Role, User
 from anchang.core.errors import Conflict, Forbidden, NotFound
 from anchang.inventory.models import Unit, UnitStatus
-from anchang.inventory.status import MANAGER_ONLY_TRANSITIONS, can_transition
+from anchang.inventory.status import DEALS_STATUSES, MANAGER_ONLY_TRANSITIONS, can_transition
 
 
 class InvalidUnitTransition(Conflict):
@@ -18,9 +18,14 @@ class UnitNotAvailable(Conflict):
     code = "unit_not_available"
 
 
+class StatusManagedByDeals(Conflict):
+    code = "managed_by_deals"
+
+
 @transaction.atomic
 def unit_change_status(*, unit_id: int, to_status: str, by: User, reason: str = "") -> Unit:
-    """Move a unit to `to_status` if the status machine allows it from its *current* status.
+    """Move a unit to `to_status` if the status machine allows it from its *current* status and no
+    hold or subscription stands behind either status (those go through `deals.services`).
 
     The write is a conditional UPDATE on the status read a moment earlier: if another request
     changed the unit in between, zero rows match and the caller gets a 409 instead of silently
@@ -34,6 +39,10 @@ def unit_change_status(*, unit_id: int, to_status: str, by: User, reason: str = 
         raise InvalidUnitTransition(
             _("房源 %(unit)s 当前为“%(current)s”，不能改为“%(target)s”。")
             % {"unit": unit.label, "current": unit.get_status_display(), "target": _label(to_status)}
+        )
+    if current in DEALS_STATUSES or to_status in DEALS_STATUSES:
+        raise StatusManagedByDeals(
+            _("销控、认购、签约和退订请在房源页的“成交”中办理，不能直接修改房源状态。")
         )
     if (current, to_status) in MANAGER_ONLY_TRANSITIONS and not (
         by.role == Role.MANAGER or by.sees_all_projects

@@ -16,7 +16,7 @@ from anchang.inventory.forms import BoardFilterForm, UnitImportForm, UnitStatusF
 from anchang.inventory.models import Building, Project, Unit
 from anchang.inventory.selectors import board_for, unit_status_summary
 from anchang.inventory.services import unit_change_status
-from anchang.inventory.status import ALLOWED_TRANSITIONS
+from anchang.inventory.status import can_change_by_hand
 
 
 def _project_for(request: HttpRequest, project_id: int, perm: str) -> Project:
@@ -62,7 +62,8 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
     form.fields["status"].choices = [  # type: ignore[attr-defined]
         (choice, label)
         for choice, label in form.fields["status"].choices  # type: ignore[attr-defined]
-        if choice in ALLOWED_TRANSITIONS[unit.status]
+        # Holds, subscriptions and contracts are done in the deals panel below, never by hand here.
+        if can_change_by_hand(unit.status, choice)
     ]
     return render(
         request,

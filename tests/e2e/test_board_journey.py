@@ -3,8 +3,9 @@ from playwright.sync_api import expect
 
 from anchang.accounts.models import Role
 from anchang.core.testing import factories
-from anchang.inventory.models import Unit, UnitStatus
-from anchang.inventory.services import unit_change_status
+from anchang.customers.models import Customer
+from anchang.deals.services import subscription_create
+from anchang.inventory.models import Unit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +25,14 @@ def test_manager_watches_the_board_update_by_itself(page_for, live_server) -> No
     expect(cell).to_have_attribute("data-status", "available")
 
     # Another desk sells the unit; the open board picks it up on its next poll, without a reload.
-    unit_change_status(unit_id=unit.pk, to_status=UnitStatus.SUBSCRIBED, by=manager, reason="认购")
+    buyer = Customer.objects.create(project=project, phone="+8613800138000", name="王小明")
+    subscription_create(
+        unit_id=unit.pk,
+        customer=buyer,
+        price=unit.list_price_total,
+        deposit=unit.list_price_total / 10,
+        by=manager,
+    )
     expect(cell).to_have_attribute("data-status", "subscribed", timeout=8000)
     expect(page.locator('[data-status-count="subscribed"]')).to_have_text("1")
 

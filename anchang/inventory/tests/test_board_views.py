@@ -109,17 +109,35 @@ def test_unit_detail_shows_prices_in_chinese_conventions(client_for, project, co
     assert "确认变更" not in html  # consultants cannot hold units
 
 
-def test_manager_holds_a_unit_from_its_page_with_a_reason(client_for, project, manager) -> None:
+def test_manager_marks_a_unit_reserved_from_its_page_with_a_reason(client_for, project, manager) -> None:
     unit = Unit.objects.filter(project=project).first()
     client = client_for(manager)
     response = client.post(
-        reverse("inventory:unit_status", args=[unit.pk]), {"status": "held", "reason": "领导预留"}
+        reverse("inventory:unit_status", args=[unit.pk]), {"status": "reserved", "reason": "留给认筹客户"}
     )
     assert response.status_code == 302
     unit.refresh_from_db()
-    assert unit.status == UnitStatus.HELD
+    assert unit.status == UnitStatus.RESERVED
     page = client.get(reverse("inventory:unit", args=[unit.pk])).content.decode()
-    assert "领导预留" in page
+    assert "留给认筹客户" in page
+
+
+def test_the_page_offers_no_hand_made_hold_or_sale(client_for, project, manager) -> None:
+    """Holds and subscriptions go through the deals panel the page loads, not the status form."""
+    unit = Unit.objects.filter(project=project).first()
+    client = client_for(manager)
+    page = client.get(reverse("inventory:unit", args=[unit.pk])).content.decode()
+    assert 'value="held"' not in page and 'value="subscribed"' not in page
+    assert reverse("deals:unit_panel", args=[unit.pk]) in page
+
+    response = client.post(
+        reverse("inventory:unit_status", args=[unit.pk]),
+        {"status": "held", "reason": "领导预留"},
+        follow=True,
+    )
+    unit.refresh_from_db()
+    assert unit.status == UnitStatus.AVAILABLE
+    assert "成交" in response.content.decode()
 
 
 def test_an_illegal_change_from_the_page_is_refused_with_a_message(client_for, project, manager) -> None:

@@ -8,8 +8,13 @@ from anchang.accounts.models import Role
 from anchang.core.errors import Forbidden
 from anchang.core.testing import factories
 from anchang.inventory.models import Unit, UnitStatus
-from anchang.inventory.services import InvalidUnitTransition, UnitNotAvailable, unit_change_status
-from anchang.inventory.status import ALLOWED_TRANSITIONS, can_transition
+from anchang.inventory.services import (
+    InvalidUnitTransition,
+    StatusManagedByDeals,
+    UnitNotAvailable,
+    unit_change_status,
+)
+from anchang.inventory.status import ALLOWED_TRANSITIONS, can_change_by_hand, can_transition
 
 S = UnitStatus
 
@@ -41,15 +46,63 @@ def test_every_status_has_a_way_back_to_available() -> None:
         assert status == S.AVAILABLE or S.AVAILABLE in targets
 
 
+@pytest.mark.parametrize(
+    ("current", "target", "by_hand"),
+    [
+        (S.AVAILABLE, S.RESERVED, True),
+        (S.RESERVED, S.AVAILABLE, True),
+        # A hold or a subscription stands behind these: only the deals services move them.
+        (S.AVAILABLE, S.HELD, False),
+        (S.HELD, S.AVAILABLE, False),
+        (S.AVAILABLE, S.SUBSCRIBED, False),
+        (S.RESERVED, S.SUBSCRIBED, False),
+        (S.SUBSCRIBED, S.AVAILABLE, False),
+        (S.SUBSCRIBED, S.CONTRACTED, False),
+        (S.CONTRACTED, S.AVAILABLE, False),
+    ],
+)
+def test_only_reservation_marks_change_by_hand(current: str, target: str, by_hand: bool) -> None:
+    assert can_change_by_hand(current, target) is by_hand
+
+
 @pytest.mark.django_db
 def test_a_change_is_written_with_who_and_why(project, manager) -> None:
     unit = Unit.objects.filter(project=project).first()
-    unit_change_status(unit_id=unit.pk, to_status=S.HELD, by=manager, reason="领导预留")
+    unit_change_status(unit_id=unit.pk, to_status=S.RESERVED, by=manager, reason="留给认筹客户")
     unit.refresh_from_db()
-    assert unit.status == S.HELD
+    assert unit.status == S.RESERVED
     assert unit.status_changed_at is not None
     last = unit.history.order_by("-history_date").first()
-    assert (last.status, last.history_user, last.history_change_reason) == (S.HELD, manager, "领导预留")
+    assert (last.status, last.history_user, last.history_change_reason) == (
+        S.RESERVED,
+        manager,
+        "留给认筹客户",
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (S.AVAILABLE, S.HELD),
+        (S.AVAILABLE, S.SUBSCRIBED),
+        (S.HELD, S.AVAILABLE),
+        (S.SUBSCRIBED, S.AVAILABLE),
+        (S.SUBSCRIBED, S.CONTRACTED),
+        (S.CONTRACTED, S.AVAILABLE),
+    ],
+)
+def test_holds_and_sales_cannot_be_set_by_hand(project, manager, current: str, target: str) -> None:
+    """One way to hold or sell: through deals.services, which keep the Hold/Subscription rows."""
+    unit = Unit.objects.filter(project=project).first()
+    Unit.objects.filter(pk=unit.pk).update(status=current)
+    history_before = unit.history.count()
+    with pytest.raises(StatusManagedByDeals) as caught:
+        unit_change_status(unit_id=unit.pk, to_status=target, by=manager, reason="x")
+    assert (caught.value.status, caught.value.code) == (409, "managed_by_deals")
+    unit.refresh_from_db()
+    assert unit.status == current
+    assert unit.history.count() == history_before
 
 
 @pytest.mark.django_db
@@ -65,10 +118,10 @@ def test_an_illegal_transition_is_refused_and_changes_nothing(project, manager) 
 
 
 @pytest.mark.django_db
-def test_only_a_manager_may_hold_a_unit(project, consultant) -> None:
+def test_only_a_manager_may_mark_a_unit_reserved(project, consultant) -> None:
     unit = Unit.objects.filter(project=project).first()
     with pytest.raises(Forbidden):
-        unit_change_status(unit_id=unit.pk, to_status=S.HELD, by=consultant)
+        unit_change_status(unit_id=unit.pk, to_status=S.RESERVED, by=consultant)
     unit.refresh_from_db()
     assert unit.status == S.AVAILABLE
 
@@ -80,7 +133,7 @@ def test_a_stale_status_loses_with_a_conflict(project, manager) -> None:
     held_elsewhere = Unit.objects.filter(pk=unit.pk, status=S.AVAILABLE).update(status=S.SUBSCRIBED)
     assert held_elsewhere == 1
     with pytest.raises(InvalidUnitTransition):
-        unit_change_status(unit_id=unit.pk, to_status=S.HELD, by=manager)
+        unit_change_status(unit_id=unit.pk, to_status=S.RESERVED, by=manager)
 
 
 def _race(worker, n: int) -> list[object]:
@@ -115,13 +168,13 @@ def test_concurrent_status_changes_let_exactly_one_through() -> None:
     manager = factories.user_in(project, role=Role.MANAGER)
     unit = Unit.objects.get(project=project)
 
-    outcomes = _race(lambda: unit_change_status(unit_id=unit.pk, to_status=S.SUBSCRIBED, by=manager), 8)
+    outcomes = _race(lambda: unit_change_status(unit_id=unit.pk, to_status=S.RESERVED, by=manager), 8)
 
     winners = [o for o in outcomes if isinstance(o, Unit)]
     losers = [o for o in outcomes if isinstance(o, InvalidUnitTransition | UnitNotAvailable)]
     assert len(winners) == 1
     assert len(losers) == 7
-    assert unit.history.filter(status=S.SUBSCRIBED).count() == 1
+    assert unit.history.filter(status=S.RESERVED).count() == 1
 
 
 @pytest.mark.postgres_only

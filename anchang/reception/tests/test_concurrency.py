@@ -97,6 +97,6 @@ def test_two_desks_registering_the_same_new_phone_both_succeed_with_one_customer
         lambda i: check_in(project=project, phone="13612345678", by=desk, consent=True), 4
     )
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
-    customers = {o.customer.pk for o in outcomes}  # type: ignore[union-attr]
+    customers = {o.customer.pk for o in outcomes}  # type: ignore[attr-defined]
     assert len(customers) == 1
     assert Visit.objects.filter(project=project, customer_id__in=customers).count() == 4

@@ -1,0 +1,174 @@
+"""Forms of the deal pages. They check shape (numbers, dates, lengths); the services decide."""
+
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise as Label
+
+from anchang.core.errors import DomainError
+from anchang.deals.models import SubscriptionStatus
+from anchang.deals.services import CONTRACT_NUMBER_MAX_LENGTH, REASON_MAX_LENGTH
+from anchang.deals.summary import MAX_DAYS
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+_MONEY_ERRORS = {
+    "invalid": _("请输入金额（数字，单位：元）。"),
+    "max_digits": _("金额位数过多。"),
+    "max_decimal_places": _("金额最多保留两位小数。"),
+    "max_whole_digits": _("金额位数过多。"),
+}
+_MONEY_ATTRS = {"inputmode": "decimal", "class": "form-control", "autocomplete": "off"}
+
+
+def apply_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's error next to the field it names (architecture rule 11)."""
+    for field, message in error.fields.items():
+        form.add_error(field if field in form.fields else None, message)
+    if not error.fields:
+        form.add_error(None, error.message)
+
+
+def _money(label: Label, *, required: bool = True) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        max_digits=14,
+        decimal_places=2,
+        error_messages=_MONEY_ERRORS,
+        widget=forms.TextInput(attrs=_MONEY_ATTRS),
+    )
+
+
+def _reason_field(label: Label, *, required: bool, placeholder: Label = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=REASON_MAX_LENGTH,
+        strip=True,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": placeholder}),
+        error_messages={"required": _("请填写原因。")},
+    )
+
+
+class HoldForm(forms.Form):
+    reason = _reason_field(_("销控原因"), required=True, placeholder=_("如：领导预留、价格调整"))
+    expires_at = forms.DateTimeField(
+        label=_("到期自动解除（可选）"),
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "form-control"}, format=DATETIME_LOCAL
+        ),
+        error_messages={"invalid": _("请选择正确的日期和时间。")},
+    )
+
+
+class ReleaseForm(forms.Form):
+    reason = _reason_field(_("解除原因"), required=True, placeholder=_("如：按计划放盘"))
+
+
+class SubscriptionForm(forms.Form):
+    customer = forms.IntegerField(
+        label=_("客户"),
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={"required": _("请选择客户。"), "invalid": _("请选择客户。")},
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    price = _money(_("成交总价（元）"))
+    deposit = _money(_("定金（元）"))
+    use_reservation = forms.BooleanField(
+        label=_("使用该客户的认筹（认筹转认购）"), required=False, initial=True
+    )
+
+
+class ContractForm(forms.Form):
+    contract_number = forms.CharField(
+        label=_("合同编号（留空自动编号）"),
+        required=False,
+        max_length=CONTRACT_NUMBER_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+
+
+class CancelForm(forms.Form):
+    # ui.md: destructive actions ask for a reason (the API may omit it, api.md).
+    reason = _reason_field(_("退订原因"), required=True, placeholder=_("如：客户资金原因"))
+
+
+class DecisionForm(forms.Form):
+    note = _reason_field(_("审批意见"), required=False, placeholder=_("可选"))
+
+
+class ChangeUnitForm(forms.Form):
+    unit = forms.IntegerField(
+        label=_("换至房源"),
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={"required": _("请选择要换的房源。"), "invalid": _("请选择要换的房源。")},
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    price = _money(_("新成交总价（元，留空按原折扣计算）"), required=False)
+    deposit = _money(_("定金（元，留空沿用原定金）"), required=False)
+    reason = _reason_field(_("换房原因"), required=True, placeholder=_("如：客户改选高楼层"))
+
+
+class ReservationForm(forms.Form):
+    customer = forms.IntegerField(
+        label=_("客户"),
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={"required": _("请选择客户。"), "invalid": _("请选择客户。")},
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    amount = _money(_("认筹金（元）"))
+
+
+class SubscriptionFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部状态")), *SubscriptionStatus.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    date_from = forms.DateField(
+        label=_("认购日期从"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=_("至"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if isinstance(start, date) and isinstance(end, date) and start > end:
+            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        return data
+
+
+class SummaryRangeForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("开始日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=_("结束日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if isinstance(start, date) and isinstance(end, date):
+            if start > end:
+                self.add_error("date_to", _("结束日期不能早于开始日期。"))
+            elif (end - start).days + 1 > MAX_DAYS:
+                self.add_error("date_to", _("日期范围最长 %(n)s 天。") % {"n": MAX_DAYS})
+        return data

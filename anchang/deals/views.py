@@ -1,0 +1,676 @@
+"""Deal pages: subscriptions (认购), contracts (签约), cancellations, holds (销控), reservations (认筹),
+approvals and the sales summary. HTTP only: services decide, selectors read (architecture rule 1)."""
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from anchang.accounts.models import User
+from anchang.accounts.navigation import project_page
+from anchang.core.errors import DomainError, InvalidInput
+from anchang.customers.selectors import customer_visible_to
+from anchang.deals import selectors, services
+from anchang.deals.forms import (
+    CancelForm,
+    ChangeUnitForm,
+    ContractForm,
+    DecisionForm,
+    HoldForm,
+    ReleaseForm,
+    ReservationForm,
+    SubscriptionFilterForm,
+    SubscriptionForm,
+    SummaryRangeForm,
+    apply_domain_error,
+)
+from anchang.deals.models import OCCUPYING_STATUSES, ReservationStatus, Subscription, SubscriptionStatus
+from anchang.deals.summary import sales_summary
+from anchang.inventory.models import Project, Unit, UnitStatus
+
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(default)
+
+
+def _project(request: HttpRequest, project_id: int, *, allowed: bool) -> Project:
+    return project_page(request, project_id, allowed=allowed)
+
+
+def _show_error(request: HttpRequest, form: Any, error: DomainError) -> None:
+    """Field errors next to their field; a refusal about the whole action (a 403, a 409) at the top,
+    where it shows even when the form it came from is no longer offered."""
+    if error.fields:
+        apply_domain_error(form, error)
+    else:
+        messages.error(request, error.message)
+
+
+def _error_text(error: DomainError) -> str:
+    return next(iter(error.fields.values()), error.message) if error.fields else error.message
+
+
+# --- subscriptions --------------------------------------------------------------------------------------
+
+
+@login_required
+def subscription_list(request: HttpRequest, project_id: int) -> HttpResponse:
+    user = _user(request)
+    project = _project(request, project_id, allowed=selectors.may_view_deals(user))
+    form = SubscriptionFilterForm(request.GET or None)
+    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.subscription_list_visible_to(
+        user=user,
+        project=project,
+        status=filters.get("status") or None,
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _with_discount_percent(page.object_list)
+    return render(
+        request,
+        "deals/subscription_list.html",
+        {
+            "project": project,
+            "form": form,
+            "page": page,
+            "subscriptions": page.object_list,
+            "active_nav": "subscriptions",
+            "deals_tab": "subscriptions",
+            "is_manager": services.is_manager(user),
+        },
+    )
+
+
+def _with_discount_percent(subscriptions: Any) -> None:
+    # Templates cannot multiply: the share becomes the percentage the page shows.
+    for subscription in subscriptions:
+        subscription.discount_percent = subscription.discount * 100
+
+
+def _visible_subscription(request: HttpRequest, subscription_id: int) -> Subscription:
+    subscription = selectors.subscription_visible_to(user=_user(request), subscription_id=subscription_id)
+    if subscription is None:
+        raise Http404
+    return subscription
+
+
+def _detail_context(request: HttpRequest, subscription: Subscription, **forms: Any) -> dict[str, Any]:
+    user = _user(request)
+    status = subscription.status
+    manager = services.is_manager(user)
+    seller = services.may_sell(user)
+    occupying = status in OCCUPYING_STATUSES
+    return {
+        "subscription": subscription,
+        "project": subscription.project,
+        "unit": subscription.unit,
+        "customer": subscription.customer,
+        "discount_percent": subscription.discount * 100,
+        "history": list(
+            subscription.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
+        ),
+        "replaces": selectors.subscription_replaces(subscription),
+        "can_decide": manager and status == SubscriptionStatus.PENDING_APPROVAL,
+        "can_contract": seller and status == SubscriptionStatus.ACTIVE,
+        "can_cancel": seller and occupying and (status != SubscriptionStatus.CONTRACTED or manager),
+        "can_change_unit": seller
+        and status in (SubscriptionStatus.PENDING_APPROVAL, SubscriptionStatus.ACTIVE),
+        "decision_form": forms.get("decision_form") or DecisionForm(auto_id="decision_%s"),
+        "contract_form": forms.get("contract_form") or ContractForm(auto_id="contract_%s"),
+        "cancel_form": forms.get("cancel_form") or CancelForm(auto_id="cancel_%s"),
+        "active_nav": "subscriptions",
+    }
+
+
+@login_required
+def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    subscription = _visible_subscription(request, subscription_id)
+    project_page(request, subscription.project_id)
+    return render(request, "deals/subscription_detail.html", _detail_context(request, subscription))
+
+
+def _subscription_action(
+    request: HttpRequest,
+    subscription_id: int,
+    *,
+    form_class: type,
+    form_key: str,
+    prefix: str,
+    act: Callable[[Subscription, dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """POST of one action button on the detail page: validate, call the service, redirect or show why not."""
+    subscription = _visible_subscription(request, subscription_id)
+    form = form_class(request.POST, auto_id=f"{prefix}_%s")
+    status = 400
+    if form.is_valid():
+        try:
+            act(subscription, form.cleaned_data)
+        except DomainError as error:
+            _show_error(request, form, error)
+            status = error.status
+        else:
+            messages.success(request, done)
+            return _back(request, reverse("deals:subscription", args=[subscription.pk]))
+    # Re-read: the page shows the subscription as it is now, with the refused form's errors inline.
+    fresh = _visible_subscription(request, subscription_id)
+    return render(
+        request,
+        "deals/subscription_detail.html",
+        _detail_context(request, fresh, **{form_key: form}),
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def subscription_approve(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    user = _user(request)
+    return _subscription_action(
+        request,
+        subscription_id,
+        form_class=DecisionForm,
+        form_key="decision_form",
+        prefix="decision",
+        act=lambda s, data: services.subscription_approve(subscription_id=s.pk, by=user, note=data["note"]),
+        done=_("已审批通过，认购生效。"),
+    )
+
+
+@login_required
+@require_POST
+def subscription_reject(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    user = _user(request)
+    return _subscription_action(
+        request,
+        subscription_id,
+        form_class=DecisionForm,
+        form_key="decision_form",
+        prefix="decision",
+        act=lambda s, data: services.subscription_reject(subscription_id=s.pk, by=user, note=data["note"]),
+        done=_("已驳回，房源已恢复可售。"),
+    )
+
+
+@login_required
+@require_POST
+def subscription_contract(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    user = _user(request)
+    return _subscription_action(
+        request,
+        subscription_id,
+        form_class=ContractForm,
+        form_key="contract_form",
+        prefix="contract",
+        act=lambda s, data: services.subscription_contract(
+            subscription_id=s.pk, by=user, contract_number=data["contract_number"]
+        ),
+        done=_("已签约，客户已成为业主。"),
+    )
+
+
+@login_required
+@require_POST
+def subscription_cancel(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    user = _user(request)
+    return _subscription_action(
+        request,
+        subscription_id,
+        form_class=CancelForm,
+        form_key="cancel_form",
+        prefix="cancel",
+        act=lambda s, data: services.subscription_cancel(
+            subscription_id=s.pk, by=user, reason=data["reason"]
+        ),
+        done=_("已退订，房源已恢复可售。"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscription_change_unit(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    user = _user(request)
+    subscription = _visible_subscription(request, subscription_id)
+    project_page(request, subscription.project_id, allowed=services.may_sell(user))
+    form = ChangeUnitForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                replacement = services.subscription_change_unit(
+                    subscription_id=subscription.pk,
+                    unit_id=data["unit"],
+                    by=user,
+                    price=data.get("price"),
+                    deposit=data.get("deposit"),
+                    reason=data["reason"],
+                )
+            except DomainError as error:
+                apply_domain_error(form, _as_unit_field(error))
+                status = error.status
+            else:
+                messages.success(
+                    request, _("已换房至 %(unit)s，原认购已退订。") % {"unit": replacement.unit.label}
+                )
+                return redirect("deals:subscription", subscription_id=replacement.pk)
+    return render(
+        request,
+        "deals/change_unit.html",
+        {
+            "subscription": subscription,
+            "project": subscription.project,
+            "form": form,
+            "units": list(selectors.sellable_units(project=subscription.project)),
+            "active_nav": "subscriptions",
+        },
+        status=status,
+    )
+
+
+def _as_unit_field(error: DomainError) -> DomainError:
+    # The service names the API's field `unit_id`; the form calls it `unit`.
+    if "unit_id" in error.fields:
+        error.fields = {"unit" if k == "unit_id" else k: v for k, v in error.fields.items()}
+    return error
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscription_new(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """认购 from the unit page: pick one of the customers you may sell to, the price starts at list."""
+    user = _user(request)
+    unit = selectors.unit_visible_to(user=user, unit_id=unit_id)
+    if unit is None or not services.may_sell(user):
+        raise Http404
+    project = project_page(request, unit.project_id)
+    q = (request.GET.get("q") or "").strip()[:30]
+    if _htmx(request) and "q" in request.GET:
+        return render(
+            request,
+            "deals/_customer_options.html",
+            {"customers": selectors.customers_for_sale(user=user, project=project, q=q), "selected": None},
+        )
+    initial: dict[str, object] = {"price": unit.list_price_total, "deposit": Decimal("50000.00")}
+    preselected = request.GET.get("customer") or ""
+    if preselected.isdigit() and len(preselected) <= 18:
+        initial["customer"] = int(preselected)
+    form = SubscriptionForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            subscription, error = _subscribe(user, unit, form.cleaned_data)
+            if subscription is not None:
+                messages.success(
+                    request,
+                    _("已认购 %(unit)s。") % {"unit": unit.label}
+                    if subscription.status == SubscriptionStatus.ACTIVE
+                    else _("已提交认购 %(unit)s：优惠超出阈值，等待经理审批。") % {"unit": unit.label},
+                )
+                return redirect("deals:subscription", subscription_id=subscription.pk)
+            assert error is not None
+            apply_domain_error(form, error)
+            status = error.status
+    customers = selectors.customers_for_sale(user=user, project=project, q=q)
+    selected_id = form["customer"].value()
+    selected = _selected_customer(user, selected_id, customers)
+    if selected is not None and selected not in customers:
+        customers = [selected, *customers]
+    return render(
+        request,
+        "deals/subscription_form.html",
+        {
+            "unit": unit,
+            "project": project,
+            "form": form,
+            "customers": customers,
+            "selected": selected,
+            "q": q,
+            "sellable": unit.status in services.SUBSCRIBABLE_UNIT_STATUSES,
+            "active_nav": "board",
+        },
+        status=status,
+    )
+
+
+def _selected_customer(user: User, value: object, listed: list[Any]) -> Any:
+    try:
+        customer_id = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    if not 0 < customer_id < 2**63:
+        return None
+    for customer in listed:
+        if customer.pk == customer_id:
+            return customer
+    return selectors.customer_for_sale(user=user, customer_id=customer_id).customer
+
+
+def _subscribe(
+    user: User, unit: Unit, data: dict[str, Any]
+) -> tuple[Subscription | None, DomainError | None]:
+    found = selectors.customer_for_sale(user=user, customer_id=data["customer"])
+    if found.customer is None or found.customer.project_id != unit.project_id:
+        message = (
+            _("该客户不是您的客户：公客池客户请先认领，再办理认购。") if found.not_own else _("请选择客户。")
+        )
+        return None, InvalidInput(fields={"customer": message})
+    reservation = (
+        selectors.active_reservation(customer=found.customer) if data.get("use_reservation") else None
+    )
+    try:
+        subscription = services.subscription_create(
+            unit_id=unit.pk,
+            customer=found.customer,
+            price=data["price"],
+            deposit=data["deposit"],
+            by=user,
+            reservation=reservation,
+        )
+    except DomainError as error:
+        return None, error
+    return subscription, None
+
+
+@login_required
+def approvals(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The manager's queue of subscriptions whose discount waits for a decision."""
+    user = _user(request)
+    project = _project(request, project_id, allowed=services.is_manager(user))
+    pending = list(selectors.subscriptions_pending_approval(project=project)[:PAGE_SIZE])
+    _with_discount_percent(pending)
+    return render(
+        request,
+        "deals/approvals.html",
+        {
+            "project": project,
+            "pending": pending,
+            "form": DecisionForm(),
+            "active_nav": "approvals",
+            "deals_tab": "approvals",
+            "is_manager": True,
+            "limit": PAGE_SIZE,
+        },
+    )
+
+
+# --- units and holds --------------------------------------------------------------------------------------
+
+
+def _visible_unit(request: HttpRequest, unit_id: int) -> Unit:
+    unit = selectors.unit_visible_to(user=_user(request), unit_id=unit_id)
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def _panel_context(request: HttpRequest, unit: Unit, **forms: Any) -> dict[str, Any]:
+    user = _user(request)
+    occupying = selectors.occupying_subscription(unit=unit)
+    visible = (
+        selectors.subscription_visible_to(user=user, subscription_id=occupying.pk) if occupying else None
+    )
+    manager = services.is_manager(user)
+    return {
+        "unit": unit,
+        "project": unit.project,
+        "hold": selectors.open_hold(unit=unit) if unit.status == UnitStatus.HELD else None,
+        "occupying": occupying,
+        "occupying_visible": visible is not None,
+        "can_hold": manager and unit.status == UnitStatus.AVAILABLE,
+        "can_release": manager and unit.status == UnitStatus.HELD,
+        "can_subscribe": services.may_sell(user) and unit.status in services.SUBSCRIBABLE_UNIT_STATUSES,
+        "hold_form": forms.get("hold_form") or HoldForm(auto_id="hold_%s"),
+        "release_form": forms.get("release_form") or ReleaseForm(auto_id="release_%s"),
+    }
+
+
+@login_required
+def unit_panel(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """The unit page's 成交 panel (loaded by htmx); without htmx the same panel as a page of its own."""
+    unit = _visible_unit(request, unit_id)
+    context = _panel_context(request, unit)
+    if _htmx(request):
+        return render(request, "deals/_unit_panel.html", context)
+    project_page(request, unit.project_id)
+    return render(request, "deals/unit_deals.html", {**context, "active_nav": "board"})
+
+
+def _unit_action(
+    request: HttpRequest,
+    unit_id: int,
+    *,
+    form_class: type,
+    form_key: str,
+    prefix: str,
+    act: Callable[[Unit, dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    unit = _visible_unit(request, unit_id)
+    form = form_class(request.POST, auto_id=f"{prefix}_%s")
+    status = 400
+    if form.is_valid():
+        try:
+            act(unit, form.cleaned_data)
+        except DomainError as error:
+            _show_error(request, form, error)
+            status = error.status
+        else:
+            messages.success(request, done)
+            return _back(request, reverse("inventory:unit", args=[unit.pk]))
+    project_page(request, unit.project_id)
+    fresh = _visible_unit(request, unit_id)
+    return render(
+        request,
+        "deals/unit_deals.html",
+        {**_panel_context(request, fresh, **{form_key: form}), "active_nav": "board"},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def unit_hold(request: HttpRequest, unit_id: int) -> HttpResponse:
+    user = _user(request)
+    return _unit_action(
+        request,
+        unit_id,
+        form_class=HoldForm,
+        form_key="hold_form",
+        prefix="hold",
+        act=lambda unit, data: services.hold_create(
+            unit_id=unit.pk, reason=data["reason"], expires_at=data.get("expires_at"), by=user
+        ),
+        done=_("已销控该房源。"),
+    )
+
+
+@login_required
+@require_POST
+def unit_release(request: HttpRequest, unit_id: int) -> HttpResponse:
+    user = _user(request)
+    return _unit_action(
+        request,
+        unit_id,
+        form_class=ReleaseForm,
+        form_key="release_form",
+        prefix="release",
+        act=lambda unit, data: services.hold_release(unit_id=unit.pk, reason=data["reason"], by=user),
+        done=_("已解除销控，房源恢复可售。"),
+    )
+
+
+@login_required
+def holds(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The project's current holds: which unit, who, why, until when; managers release from here."""
+    user = _user(request)
+    project = _project(request, project_id, allowed=selectors.may_view_deals(user))
+    rows = list(selectors.holds_open(project=project)[: PAGE_SIZE * 4])
+    return render(
+        request,
+        "deals/holds.html",
+        {
+            "project": project,
+            "holds": rows,
+            "limit": PAGE_SIZE * 4,
+            "can_release": services.is_manager(user),
+            "active_nav": "subscriptions",
+            "deals_tab": "holds",
+            "is_manager": services.is_manager(user),
+        },
+    )
+
+
+# --- reservations ---------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reservations(request: HttpRequest, project_id: int) -> HttpResponse:
+    user = _user(request)
+    project = _project(request, project_id, allowed=selectors.may_view_deals(user))
+    seller = services.may_sell(user)
+    form = ReservationForm(request.POST if request.method == "POST" and seller else None)
+    status = 200
+    if request.method == "POST":
+        if not seller:
+            raise Http404
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            found = selectors.customer_for_sale(user=user, customer_id=data["customer"])
+            if found.customer is None or found.customer.project_id != project.pk:
+                form.add_error(
+                    "customer",
+                    _("该客户不是您的客户：公客池客户请先认领。") if found.not_own else _("请选择客户。"),
+                )
+            else:
+                try:
+                    reservation = services.reservation_create(
+                        project=project, customer=found.customer, amount=data["amount"], by=user
+                    )
+                except DomainError as error:
+                    apply_domain_error(form, error)
+                    status = error.status
+                else:
+                    messages.success(request, _("已认筹，认筹号 %(n)s。") % {"n": reservation.number})
+                    return redirect("deals:reservations", project_id=project.pk)
+    filter_status = request.GET.get("status") or ""
+    if filter_status not in ReservationStatus.values:
+        filter_status = ""
+    rows = selectors.reservation_list_visible_to(user=user, project=project, status=filter_status or None)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    q = (request.GET.get("q") or "").strip()[:30]
+    return render(
+        request,
+        "deals/reservations.html",
+        {
+            "project": project,
+            "page": page,
+            "reservations": page.object_list,
+            "form": form,
+            "customers": selectors.customers_for_sale(user=user, project=project, q=q) if seller else [],
+            "q": q,
+            "status": filter_status,
+            "statuses": ReservationStatus.choices,
+            "can_create": seller,
+            "can_refund": services.is_manager(user),
+            "active_nav": "subscriptions",
+            "deals_tab": "reservations",
+            "is_manager": services.is_manager(user),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def reservation_refund(request: HttpRequest, reservation_id: int) -> HttpResponse:
+    user = _user(request)
+    reservation = selectors.reservation_visible_to(user=user, reservation_id=reservation_id)
+    if reservation is None:
+        raise Http404
+    try:
+        services.reservation_refund(
+            reservation_id=reservation.pk, by=user, reason=request.POST.get("reason", "")
+        )
+    except DomainError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("认筹 %(n)s 号已退筹。") % {"n": reservation.number})
+    return redirect("deals:reservations", project_id=reservation.project_id)
+
+
+# --- the customer page's 成交 section, and the sales summary ------------------------------------------------
+
+
+@login_required
+def customer_deals(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = customer_visible_to(user=user, customer_id=customer_id)
+    if customer is None or not selectors.may_view_deals(user):
+        raise Http404
+    context = {
+        "customer": customer,
+        "project": customer.project,
+        "subscriptions": list(selectors.subscriptions_of_customer(customer=customer)[:PAGE_SIZE]),
+        "reservations": list(selectors.reservations_of_customer(customer=customer)[:PAGE_SIZE]),
+        "can_sell": services.may_sell(user),
+    }
+    if _htmx(request):
+        return render(request, "deals/_customer_deals.html", context)
+    return render(request, "deals/customer_deals.html", context)
+
+
+@login_required
+def summary(request: HttpRequest, project_id: int) -> HttpResponse:
+    user = _user(request)
+    project = _project(request, project_id, allowed=services.is_manager(user))
+    form = SummaryRangeForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    figures = sales_summary(project=project, date_from=data.get("date_from"), date_to=data.get("date_to"))
+    if not form.is_bound:
+        # The inputs show the range the table shows (the last two weeks by default).
+        form = SummaryRangeForm(initial={"date_from": figures.date_from, "date_to": figures.date_to})
+    return render(
+        request,
+        "deals/sales_summary.html",
+        {
+            "project": project,
+            "form": form,
+            "summary": figures,
+            "active_nav": "sales_summary",
+            "deals_tab": "summary",
+            "is_manager": True,
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
