@@ -1,3 +1,262 @@
-from ninja import Router
+"""Opening day over the JSON API: a session and its counts, its units for sale, its buyers, selections.
+
+Staff only (consultants, front desk, managers of the project). A session of a project the caller does
+not belong to answers 404 like one that does not exist; a role that never sells answers 403.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Header, Query, Router, Schema
+from ninja.responses import Status
+
+from anchang.accounts.models import User
+from anchang.accounts.selectors import project_list_visible_to
+from anchang.core.api import MAX_OFFSET, BlankIsNone, DecimalString, NoNul, error_responses, paginate
+from anchang.core.errors import Forbidden, NotFound
+from anchang.core.idempotency import run_idempotent
+from anchang.core.privacy import mask_phone, public_name
+from anchang.deals.models import OpeningSession, Subscription
+from anchang.deals.opening import may_sell_at_openings, opening_select
+from anchang.deals.opening_selectors import (
+    buyer_rows,
+    opening_available_units,
+    opening_buyers,
+    opening_progress,
+)
+from anchang.inventory.models import Unit
 
 router = Router(tags=["openings"])
+
+MAX_ID = 2**63 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class OpeningOut(Schema):
+    id: int
+    project_id: int
+    name: str
+    status: str
+    starts_at: datetime
+    order_method: str
+    lottery_seed: str
+    slot_minutes: int
+    buyers_per_slot: int
+    units_per_buyer: int
+    buyers: int
+    buyers_selected: int
+    buyers_done: int
+    sold: int
+    available: int
+
+
+class OpeningUnitOut(Schema):
+    id: int
+    building: str
+    number: str
+    floor: int
+    bedrooms: int
+    area: DecimalString
+    orientation: str
+    total_price: DecimalString
+    status: str
+
+
+class OpeningUnitPage(Schema):
+    items: list[OpeningUnitOut]
+    count: int
+
+
+class OpeningUnitFilters(Schema):
+    building_id: Annotated[DbId | None, BlankIsNone] = None
+    limit: Annotated[int, Field(ge=0, description="每页条数，超过 200 按 200 计")] = 100
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+
+
+class OpeningBuyerOut(Schema):
+    id: int
+    position: int
+    reservation_number: int
+    name: str
+    phone: str
+    slot_starts_at: datetime
+    slot_ends_at: datetime
+    selected_unit_ids: list[int]
+
+
+class OpeningBuyerPage(Schema):
+    items: list[OpeningBuyerOut]
+    count: int
+
+
+class OpeningBuyerFilters(Schema):
+    q: Annotated[str, Field(max_length=50), NoNul] = ""
+    limit: Annotated[int, Field(ge=0, description="每页条数，超过 200 按 200 计")] = 100
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+
+
+class SelectionIn(Schema):
+    buyer_id: DbId
+    unit_id: DbId
+
+
+class SelectionOut(Schema):
+    id: int
+    status: str
+    buyer_id: int
+    unit_id: int
+    unit: str
+    price: DecimalString
+    deposit: DecimalString
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _session_or_error(request: HttpRequest, session_id: int) -> OpeningSession:
+    user = _user(request)
+    session = (
+        OpeningSession.objects.select_related("project")
+        .filter(pk=session_id, project__in=project_list_visible_to(user=user))
+        .first()
+    )
+    if session is None:
+        raise NotFound(_("选房场次不存在，或您无权查看。"))
+    if not may_sell_at_openings(user):
+        raise Forbidden(_("您的角色不能使用开盘选房。"))
+    return session
+
+
+@router.get(
+    "/openings/{session_id}",
+    response={200: OpeningOut, **error_responses(400, 401, 403, 404)},
+    summary="开盘场次与进度",
+)
+def opening_detail(request: HttpRequest, session_id: DbId) -> OpeningOut:
+    session = _session_or_error(request, session_id)
+    progress = opening_progress(session=session)
+    return OpeningOut(
+        id=session.pk,
+        project_id=session.project_id,
+        name=session.name,
+        status=session.status,
+        starts_at=timezone.localtime(session.starts_at),
+        order_method=session.order_method,
+        lottery_seed=session.lottery_seed,
+        slot_minutes=session.slot_minutes,
+        buyers_per_slot=session.buyers_per_slot,
+        units_per_buyer=session.units_per_buyer,
+        buyers=progress.buyers,
+        buyers_selected=progress.buyers_selected,
+        buyers_done=progress.buyers_done,
+        sold=progress.sold,
+        available=progress.available,
+    )
+
+
+def _unit_out(unit: Unit) -> OpeningUnitOut:
+    return OpeningUnitOut(
+        id=unit.pk,
+        building=unit.building.name,
+        number=unit.number,
+        floor=unit.floor,
+        bedrooms=unit.bedrooms,
+        area=unit.gross_area,
+        orientation=unit.orientation,
+        total_price=unit.list_price_total,
+        status=unit.status,
+    )
+
+
+@router.get(
+    "/openings/{session_id}/units",
+    response={200: OpeningUnitPage, **error_responses(400, 401, 403, 404)},
+    summary="本场可选房源（分页）",
+)
+def opening_units(
+    request: HttpRequest,
+    session_id: DbId,
+    filters: Query[OpeningUnitFilters],
+) -> OpeningUnitPage:
+    session = _session_or_error(request, session_id)
+    units = opening_available_units(session=session, building_id=filters.building_id)
+    page, count = paginate(units, limit=filters.limit, offset=filters.offset)
+    return OpeningUnitPage(items=[_unit_out(u) for u in page], count=count)
+
+
+@router.get(
+    "/openings/{session_id}/buyers",
+    response={200: OpeningBuyerPage, **error_responses(400, 401, 403, 404)},
+    summary="本场选房客户（按顺序，姓名与手机号已脱敏）",
+)
+def opening_buyer_list(
+    request: HttpRequest,
+    session_id: DbId,
+    filters: Query[OpeningBuyerFilters],
+) -> OpeningBuyerPage:
+    session = _session_or_error(request, session_id)
+    page, count = paginate(
+        opening_buyers(session=session, q=filters.q), limit=filters.limit, offset=filters.offset
+    )
+    return OpeningBuyerPage(
+        items=[
+            OpeningBuyerOut(
+                id=row.buyer.pk,
+                position=row.buyer.position,
+                reservation_number=row.buyer.reservation.number,
+                name=public_name(row.buyer.customer.name, row.buyer.customer.gender),
+                phone=mask_phone(row.buyer.customer.phone),
+                slot_starts_at=timezone.localtime(row.buyer.slot_starts_at),
+                slot_ends_at=timezone.localtime(row.buyer.slot_ends_at),
+                selected_unit_ids=[s.unit_id for s in row.picks],
+            )
+            for row in buyer_rows(session=session, buyers=page)
+        ],
+        count=count,
+    )
+
+
+def _selection_out(subscription: Subscription, buyer_id: int) -> dict[str, object]:
+    return {
+        "id": subscription.pk,
+        "status": subscription.status,
+        "buyer_id": buyer_id,
+        "unit_id": subscription.unit_id,
+        "unit": subscription.unit.label,
+        "price": f"{subscription.price:.2f}",
+        "deposit": f"{subscription.deposit:.2f}",
+    }
+
+
+@router.post(
+    "/openings/{session_id}/selections",
+    response={201: SelectionOut, **error_responses(400, 401, 403, 404, 409)},
+    summary="为选房客户选定房源（支持 Idempotency-Key；被抢先时 409 unit_not_available）",
+)
+def opening_selection_create(
+    request: HttpRequest,
+    session_id: DbId,
+    payload: SelectionIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+) -> Status[dict[str, object]]:
+    user = _user(request)
+    session = _session_or_error(request, session_id)
+
+    def work() -> tuple[int, dict[str, object]]:
+        subscription = opening_select(
+            buyer_id=payload.buyer_id, unit_id=payload.unit_id, by=user, session_id=session.pk
+        )
+        return 201, _selection_out(subscription, payload.buyer_id)
+
+    status, answer = run_idempotent(
+        user=user,
+        scope=f"opening-selection:{session.pk}",
+        key=idempotency_key,
+        body=payload.dict(),
+        work=work,
+    )
+    return Status(status, answer)

@@ -49,8 +49,10 @@ from anchang.customers.models import (
 )
 from anchang.customers.names import name_initials, name_pinyin
 from anchang.demo.consultant_work import load_consultant_work
+from anchang.demo.deals_steps import load_deals
 from anchang.demo.knowledge_content import load_knowledge
 from anchang.demo.names import HETERONYM_SURNAMES, draw_name
+from anchang.demo.opening_steps import load_opening_day
 from anchang.inventory.models import (
     Building,
     Orientation,
@@ -1151,6 +1153,8 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     load_appointments,
     load_knowledge,
     load_consultant_work,
+    load_opening_day,
+    load_deals,
 )
 
 
