@@ -98,7 +98,7 @@ class CancelForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    note = _reason_field(_("审批意见"), required=False, placeholder=_("可选"))
+    note = _reason_field(_("审批意见"), required=False, placeholder=_("选填"))
 
 
 class ChangeUnitForm(forms.Form):
