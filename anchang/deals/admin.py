@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from anchang.deals.models import Hold, Reservation, Subscription
+from anchang.deals.models import Hold, OpeningDraw, Reservation, Subscription
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,3 +41,23 @@ class SubscriptionAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_filter = ["project", "status"]
     list_select_related = ["project", "unit__building", "customer"]
     date_hierarchy = "subscribed_on"
+
+
+@admin.register(OpeningDraw)
+class OpeningDrawAdmin(ReadOnlyAdmin):
+    """Every draw of an opening session with its seed, inputs and result; a record, never edited."""
+
+    list_display = ["session", "drawn_at", "drawn_by", "method", "seed", "is_current"]
+    list_filter = ["session__project", "method", "is_current"]
+    list_select_related = ["session", "drawn_by"]
+    date_hierarchy = "drawn_at"
+    fields = [
+        "session",
+        "method",
+        "seed",
+        "drawn_by",
+        "drawn_at",
+        "is_current",
+        "eligible_numbers",
+        "drawn_numbers",
+    ]

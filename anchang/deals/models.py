@@ -275,3 +275,39 @@ class OpeningBuyer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.position}"
+
+
+class OpeningDraw(models.Model):
+    """One draw of a session's order, kept for good (architecture rule 8): a redraw adds a row.
+
+    The inputs are the reservation numbers that were eligible, in the order fed to the algorithm
+    (ascending); the result is the numbers in drawn order. With the seed, anyone reproduces a lottery
+    (`deals.opening.lottery_order`). The draw in effect is the latest one, unless an edit of the order
+    method discarded it; the partial unique index keeps it to one per session.
+    """
+
+    session = models.ForeignKey(OpeningSession, on_delete=models.CASCADE, related_name="draws")
+    method = models.CharField(_("排序方式"), max_length=20, choices=OrderMethod.choices)
+    seed = models.CharField(_("摇号种子"), max_length=64, blank=True)
+    eligible_numbers = models.JSONField(_("参与排序的认筹号"), default=list)
+    drawn_numbers = models.JSONField(_("排序结果（认筹号）"), default=list)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    drawn_at = models.DateTimeField(_("排序时间"))
+    is_current = models.BooleanField(_("当前生效"), default=False)
+
+    class Meta:
+        verbose_name = _("选房排序记录")
+        verbose_name_plural = _("选房排序记录")
+        ordering = ["-drawn_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(is_current=True),
+                name="opening_draw_one_current_per_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}@{self.drawn_at:%Y-%m-%d %H:%M:%S}"

@@ -8,7 +8,9 @@ The rules, stated once (the manager's page and the buyer's page repeat them in w
   stored seed (32 hex characters from ``secrets``); position *n* is the *n*-th number of the shuffled
   list. Anyone with the seed and the list of numbers reproduces the draw with three lines of Python
   (`lottery_order`; the page prints them). The order may be drawn again only while the session is a
-  draft; every draw of a lottery uses a fresh seed.
+  draft; every draw of a lottery uses a fresh seed. Every draw is kept (`OpeningDraw`: method, seed,
+  the eligible numbers, the result, who and when), so a redraw never erases the one before it; the
+  latest is the one in effect, and the page lists them all.
 * **Slots.** Positions are called in batches of ``buyers_per_slot``: batch *k* (0-based) starts
   ``k × slot_minutes`` after the session's start and lasts ``slot_minutes``.
 * **Selecting.** Only while the session is open, and not before the buyer's slot starts. A buyer who
@@ -43,6 +45,7 @@ from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from anchang.deals.models import (
     OCCUPYING_STATUSES,
     OpeningBuyer,
+    OpeningDraw,
     OpeningSession,
     OpeningStatus,
     OrderMethod,
@@ -101,14 +104,18 @@ def lottery_order(numbers: Sequence[int], seed: str) -> list[int]:
     return ordered
 
 
-def lottery_snippet(session: OpeningSession, numbers: Sequence[int]) -> str:
+def reproduce_snippet(*, seed: str, numbers: Sequence[int]) -> str:
     """The three lines of Python that reproduce a lottery, printed on the page for anyone to run."""
     return (
         "import random\n"
         f"numbers = {sorted(numbers)!r}\n"
-        f"random.Random({session.lottery_seed!r}).shuffle(numbers)\n"
+        f"random.Random({seed!r}).shuffle(numbers)\n"
         f"print(numbers)  # {_('依次为第 1 位、第 2 位……选房客户的认筹号')}"
     )
+
+
+def lottery_snippet(session: OpeningSession, numbers: Sequence[int]) -> str:
+    return reproduce_snippet(seed=session.lottery_seed, numbers=numbers)
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,8 @@ def opening_session_update(*, session_id: int, data: SessionInput, by: User) -> 
     if method_changed:
         session.buyers.all().delete()
         session.lottery_seed = ""
+        # The discarded draw stays on record, no longer in effect.
+        session.draws.filter(is_current=True).update(is_current=False)
     session.save()
     if slots_changed and not method_changed:
         _assign_slots(session, list(session.buyers.order_by("position")))
@@ -278,6 +287,7 @@ def opening_buyers_draw(*, session_id: int, by: User) -> list[OpeningBuyer]:
     """Draw the order from the project's active reservations (again, while a draft) and assign slots.
 
     The session row is locked, so two managers pressing the button at once draw one after the other.
+    The draw is recorded with its inputs in the same transaction, and becomes the one in effect.
     """
     _require_manager(by)
     session = _locked_session(session_id)
@@ -294,8 +304,21 @@ def opening_buyers_draw(*, session_id: int, by: User) -> list[OpeningBuyer]:
     )
     session.save(update_fields=["lottery_seed", "updated_at"])
     session.buyers.all().delete()
+    ordered = _ordered_reservations(session, reservations)
+    # Clear the flag before the insert: the partial unique index allows one draw in effect per session.
+    session.draws.filter(is_current=True).update(is_current=False)
+    OpeningDraw.objects.create(
+        session=session,
+        method=session.order_method,
+        seed=session.lottery_seed,
+        eligible_numbers=[r.number for r in reservations],
+        drawn_numbers=[r.number for r in ordered],
+        drawn_by=by,
+        drawn_at=timezone.now(),
+        is_current=True,
+    )
     buyers = []
-    for position, reservation in enumerate(_ordered_reservations(session, reservations), start=1):
+    for position, reservation in enumerate(ordered, start=1):
         slot = slot_for(
             position=position,
             starts_at=session.starts_at,

@@ -11,11 +11,21 @@ from django.db.models import Count, Q, QuerySet
 
 from anchang.accounts.models import User
 from anchang.accounts.selectors import project_list_visible_to
-from anchang.deals.models import OCCUPYING_STATUSES, OpeningBuyer, OpeningSession, Subscription
-from anchang.deals.opening import may_sell_at_openings, token_looks_valid
+from anchang.deals.models import (
+    OCCUPYING_STATUSES,
+    OpeningBuyer,
+    OpeningDraw,
+    OpeningSession,
+    OrderMethod,
+    Subscription,
+)
+from anchang.deals.opening import may_sell_at_openings, reproduce_snippet, token_looks_valid
 from anchang.inventory.models import Building, Project, Unit, UnitStatus
 
 SEARCH_MAX_LENGTH = 50
+# The session page shows the head of each drawn order; the full order is in the reproduce snippet
+# (lotteries) and in the buyers' list (the draw in effect).
+DRAW_PREVIEW_NUMBERS = 10
 
 
 def opening_visible_to(*, user: User, session_id: int) -> OpeningSession | None:
@@ -239,6 +249,48 @@ def opening_available_units(*, session: OpeningSession, building_id: int | None 
     if building_id is not None:
         units = units.filter(building_id=building_id)
     return units
+
+
+# --- the draws ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class DrawRow:
+    draw: OpeningDraw
+    sequence: int
+    snippet: str
+
+    @property
+    def preview(self) -> list[int]:
+        return self.draw.drawn_numbers[:DRAW_PREVIEW_NUMBERS]
+
+    @property
+    def total(self) -> int:
+        return len(self.draw.drawn_numbers)
+
+    @property
+    def more(self) -> bool:
+        return self.total > DRAW_PREVIEW_NUMBERS
+
+
+def opening_draws(*, session: OpeningSession) -> list[DrawRow]:
+    """Every draw of the session, newest first, numbered from the first (one query).
+
+    A lottery draw carries the snippet that reproduces it from its own stored seed and inputs.
+    """
+    draws = list(
+        OpeningDraw.objects.filter(session=session).select_related("drawn_by").order_by("-drawn_at", "-pk")
+    )
+    return [
+        DrawRow(
+            draw=draw,
+            sequence=len(draws) - index,
+            snippet=reproduce_snippet(seed=draw.seed, numbers=draw.eligible_numbers)
+            if draw.method == OrderMethod.LOTTERY
+            else "",
+        )
+        for index, draw in enumerate(draws)
+    ]
 
 
 # --- results ---------------------------------------------------------------------------------------

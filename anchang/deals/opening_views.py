@@ -28,7 +28,7 @@ from anchang.core.audit import client_ip
 from anchang.core.errors import DomainError
 from anchang.deals import opening as svc
 from anchang.deals import opening_selectors as sel
-from anchang.deals.models import OpeningBuyer, OpeningSession, OpeningStatus, OrderMethod
+from anchang.deals.models import OpeningBuyer, OpeningSession, OpeningStatus
 from anchang.deals.opening_export import opening_results_export
 from anchang.deals.opening_forms import (
     BuyerSearchForm,
@@ -154,12 +154,10 @@ def opening_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     context = _detail_context(request, session)
     if getattr(request, "htmx", False):
         return render(request, "deals/_opening_live.html", context)
-    numbers: list[int] = []
-    if session.order_method == OrderMethod.LOTTERY and session.lottery_seed:
-        numbers = list(session.buyers.values_list("reservation__number", flat=True))
+    draws = sel.opening_draws(session=session)
     context.update(
-        numbers=numbers,
-        snippet=svc.lottery_snippet(session, numbers) if numbers else "",
+        draws=draws,
+        draw_methods={row.draw.method for row in draws},
         confirm_form=ConfirmForm(),
         last_slot_end=sel.session_last_slot_end(session=session),
     )
