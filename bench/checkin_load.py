@@ -14,6 +14,10 @@ Two modes:
   counted from the *scheduled* send time, so a server that falls behind shows it (no coordinated
   omission); the plain send→answer time is reported beside it as `service_ms`.
 
+With `probe_path` set, every request is instead a plain `GET` of that path (200 counts as success):
+S1 uses it to measure the framework's floor — an authenticated endpoint that only reads — on the
+same server, clients and window as the check-ins.
+
 The visitor mix per client cycles through ten requests: 6 new visitors (a unique new phone each),
 3 returning visitors (phones of existing customers, this client's own slice of the pool, so two clients
 never check in the same person at the same instant) and 1 visitor who names a consultant.
@@ -53,6 +57,7 @@ class LoadSpec:
     rate: float | None = None  # total requests/s for the paced mode; None = closed loop
     timeout: float = 30.0
     label: str = ""
+    probe_path: str | None = None  # GET this path instead of checking in (the framework's floor)
 
 
 @dataclass
@@ -125,7 +130,10 @@ def _client(spec: LoadSpec, index: int, t_go: float, stats: _ClientStats) -> Non
         sent = time.monotonic()
         status, data = 0, b""
         try:
-            conn.request("POST", path, body=payload, headers=headers)
+            if spec.probe_path:
+                conn.request("GET", spec.probe_path, headers=headers)
+            else:
+                conn.request("POST", path, body=payload, headers=headers)
             response = conn.getresponse()
             data = response.read()
             status = response.status
@@ -140,14 +148,14 @@ def _client(spec: LoadSpec, index: int, t_go: float, stats: _ClientStats) -> Non
         stats.in_window += 1
         stats.kinds[kind] += 1
         stats.statuses[status] += 1
-        if status == 201:
+        if status == (200 if spec.probe_path else 201):
             stats.ok += 1
             stats.latencies.append((done - scheduled) * 1000)
             stats.service.append((done - sent) * 1000)
             try:
                 stats.rules[json.loads(data)["attribution"]["rule"]] += 1
             except (ValueError, KeyError, TypeError):
-                stats.rules["?"] += 1
+                stats.rules["probe" if spec.probe_path else "?"] += 1
         else:
             stats.errors += 1
             if status == 0:

@@ -225,6 +225,7 @@ def checkin_load(
     duration: float,
     rate: float | None = None,
     cpu_groups: dict[str, Any],
+    probe_path: str | None = None,
 ) -> dict[str, Any]:
     spec = LoadSpec(
         host="127.0.0.1",
@@ -240,6 +241,7 @@ def checkin_load(
         duration=duration,
         rate=rate,
         label=label,
+        probe_path=probe_path,
     )
     what = f"paced at {rate:.0f}/s" if rate else "closed loop"
     log(f"{label}: {clients} clients, {what}, {warmup:.0f} s warm-up + {duration:.0f} s measured")
@@ -286,6 +288,13 @@ def s1(h: Harness) -> Entry:
             h, server, seed, tokens, label="S1 half rate", clients=16, prefix="131",
             warmup=h.seconds(3, 1), duration=h.seconds(20, 5), rate=max(half_rate, 1.0), cpu_groups=groups,
         )  # fmt: skip
+        # The framework's floor on the same server: an authenticated GET that reads two rows (token,
+        # projects) and writes nothing. What a check-in can reach is bounded by this.
+        floor = checkin_load(
+            h, server, seed, tokens, label="S1 floor (GET /projects)", clients=16, prefix="132",
+            warmup=h.seconds(3, 1), duration=h.seconds(15, 5), cpu_groups=groups,
+            probe_path="/api/v1/projects",
+        )  # fmt: skip
         rss = server.rss.figures()
     queries = h.queries_per_checkin(env, seed, nth=2)  # after the load: every consultant is busy
     h.shared["S1_rss"] = rss
@@ -323,6 +332,13 @@ def s1(h: Harness) -> Entry:
         "worker_rss": rss,
         "full_pass": full,
         "half_rate_pass": half,
+        "floor_get_projects": {
+            "throughput": floor["throughput"],
+            "ratio_to_pgbench": round(floor["throughput"] / base["tps"], 4) if base["tps"] else None,
+            "gunicorn_cpu_ms_per_request": floor.get("gunicorn_cpu_ms_per_checkin"),
+            "postgres_cpu_ms_per_request": floor.get("postgres_cpu_ms_per_checkin"),
+            "errors": floor["errors"],
+        },
     }
     tps = f"pgbench -N: {base['tps']:.0f} tps"
     per_checkin = (
@@ -350,6 +366,12 @@ def s1(h: Harness) -> Entry:
             "CPU per check-in",
             per_checkin,
             f"machine busy {full.get('machine_busy_cores')} of {h.host['nproc']} cores",
+        ),
+        row(
+            "framework floor: GET /api/v1/projects (token + 1 read)",
+            f"{floor['throughput']:.1f}/s = {floor['throughput'] / base['tps']:.4f}" if base["tps"] else "—",
+            f"gunicorn {floor.get('gunicorn_cpu_ms_per_checkin')} ms + PostgreSQL "
+            f"{floor.get('postgres_cpu_ms_per_checkin')} ms per request, same server and clients",
         ),
         row(
             "SQL statements per check-in, consultants free",
@@ -591,6 +613,11 @@ def _s1_notes(e: Entry) -> list[str]:
         "`CaptureQueriesContext`, `python -m bench.queries`): before the load, consultants free: "
         f"{_queries(d, 'queries_per_checkin_consultants_free')}; after it, all busy: {_queries(d)}.",
         f"- keep-alive: {d.get('keep_alive')}.",
+        "- framework floor: the same server and clients sending `GET /api/v1/projects` (bearer-token "
+        "lookup, one read, nothing written) for 15 s after the check-ins. It bounds what any endpoint of "
+        "this stack (Django, django-ninja, gunicorn sync workers) can reach here; the S1 bar of 0.06 leaves "
+        "2 cores / (0.06 × pgbench TPS) of CPU per check-in for gunicorn, PostgreSQL and the load "
+        "generator together.",
     ]
 
 
