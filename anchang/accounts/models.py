@@ -91,6 +91,11 @@ class User(AbstractUser):
         """Admins run the whole deployment; everyone else sees only the projects they are assigned to."""
         return self.is_superuser or self.role == Role.ADMIN
 
+    @property
+    def is_site_manager(self) -> bool:
+        """A 案场经理, or an admin, who may do whatever a manager may (approve, hold, reorder, reassign)."""
+        return self.role == Role.MANAGER or self.sees_all_projects
+
 
 class ProjectMembership(TimeStampedModel):
     """Assigns a user to a project: the only way a non-admin sees a project at all."""

@@ -672,7 +672,7 @@ def _day_out(figures: DayFigures) -> DayOut:
 def project_sales_summary(request: HttpRequest, pid: DbId, filters: Query[SummaryFilters]) -> SummaryOut:
     user = _user(request)
     project = _project(user, pid)
-    if not services.is_manager(user):
+    if not user.is_site_manager:
         raise Forbidden(_("只有案场经理可以查看销售汇总。"))
     summary = sales_summary(project=project, date_from=filters.date_from, date_to=filters.date_to)
     return SummaryOut(

@@ -53,7 +53,7 @@ from anchang.deals.models import (
     ReservationStatus,
     Subscription,
 )
-from anchang.deals.services import SELLING_ROLES, is_manager, subscription_create
+from anchang.deals.services import SELLING_ROLES, subscription_create
 from anchang.inventory.models import Project, Unit, UnitStatus
 from anchang.inventory.services import UnitNotAvailable
 
@@ -77,7 +77,7 @@ _TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 def may_manage_openings(user: User) -> bool:
     """Create, draw, open, close and export: the site manager (and admins)."""
-    return is_manager(user)
+    return user.is_site_manager
 
 
 def may_sell_at_openings(user: User) -> bool:

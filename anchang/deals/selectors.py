@@ -21,7 +21,7 @@ from anchang.deals.models import (
     Subscription,
     SubscriptionStatus,
 )
-from anchang.deals.services import SUBSCRIBABLE_UNIT_STATUSES, is_manager, may_sell
+from anchang.deals.services import SUBSCRIBABLE_UNIT_STATUSES, may_sell
 from anchang.inventory.models import Project, Unit
 
 CUSTOMER_CHOICES_LIMIT = 20
@@ -213,4 +213,4 @@ def sellable_units(*, project: Project) -> QuerySet[Unit]:
 
 
 def may_approve(user: User) -> bool:
-    return is_manager(user)
+    return user.is_site_manager

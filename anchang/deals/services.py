@@ -48,10 +48,6 @@ CONTRACT_NUMBER_MAX_LENGTH = 40
 HOLD_LONGEST = timedelta(days=731)
 
 
-def is_manager(user: User) -> bool:
-    return user.role == Role.MANAGER or user.sees_all_projects
-
-
 def may_sell(user: User) -> bool:
     return user.role in SELLING_ROLES or user.sees_all_projects
 
@@ -62,7 +58,7 @@ def _require_seller(by: User) -> None:
 
 
 def _require_manager(by: User, message: str | None = None) -> None:
-    if not is_manager(by):
+    if not by.is_site_manager:
         raise Forbidden(message or _("只有案场经理可以执行此操作。"))
 
 
@@ -544,7 +540,7 @@ def subscription_cancel(*, subscription_id: int, by: User, reason: str = "") -> 
     subscription, units = _locked_subscription(subscription_id)
     if subscription.status not in OCCUPYING_STATUSES:
         raise _state_conflict(subscription)
-    if subscription.status == SubscriptionStatus.CONTRACTED and not is_manager(by):
+    if subscription.status == SubscriptionStatus.CONTRACTED and not by.is_site_manager:
         raise Forbidden(_("已签约的认购只有案场经理可以退订。"))
     return _cancel_locked(subscription, unit=units[subscription.unit_id], by=by, reason=reason)
 

@@ -103,7 +103,7 @@ def subscription_list(request: HttpRequest, project_id: int) -> HttpResponse:
             "subscriptions": page.object_list,
             "active_nav": "subscriptions",
             "deals_tab": "subscriptions",
-            "is_manager": services.is_manager(user),
+            "is_manager": user.is_site_manager,
         },
     )
 
@@ -124,7 +124,7 @@ def _visible_subscription(request: HttpRequest, subscription_id: int) -> Subscri
 def _detail_context(request: HttpRequest, subscription: Subscription, **forms: Any) -> dict[str, Any]:
     user = _user(request)
     status = subscription.status
-    manager = services.is_manager(user)
+    manager = user.is_site_manager
     seller = services.may_sell(user)
     occupying = status in OCCUPYING_STATUSES
     return {
@@ -405,7 +405,7 @@ def _subscribe(
 def approvals(request: HttpRequest, project_id: int) -> HttpResponse:
     """The manager's queue of subscriptions whose discount waits for a decision."""
     user = _user(request)
-    project = _project(request, project_id, allowed=services.is_manager(user))
+    project = _project(request, project_id, allowed=user.is_site_manager)
     pending = list(selectors.subscriptions_pending_approval(project=project)[:PAGE_SIZE])
     _with_discount_percent(pending)
     return render(
@@ -439,7 +439,7 @@ def _panel_context(request: HttpRequest, unit: Unit, **forms: Any) -> dict[str, 
     visible = (
         selectors.subscription_visible_to(user=user, subscription_id=occupying.pk) if occupying else None
     )
-    manager = services.is_manager(user)
+    manager = user.is_site_manager
     return {
         "unit": unit,
         "project": unit.project,
@@ -542,10 +542,10 @@ def holds(request: HttpRequest, project_id: int) -> HttpResponse:
             "project": project,
             "holds": rows,
             "limit": PAGE_SIZE * 4,
-            "can_release": services.is_manager(user),
+            "can_release": user.is_site_manager,
             "active_nav": "subscriptions",
             "deals_tab": "holds",
-            "is_manager": services.is_manager(user),
+            "is_manager": user.is_site_manager,
         },
     )
 
@@ -603,10 +603,10 @@ def reservations(request: HttpRequest, project_id: int) -> HttpResponse:
             "status": filter_status,
             "statuses": ReservationStatus.choices,
             "can_create": seller,
-            "can_refund": services.is_manager(user),
+            "can_refund": user.is_site_manager,
             "active_nav": "subscriptions",
             "deals_tab": "reservations",
-            "is_manager": services.is_manager(user),
+            "is_manager": user.is_site_manager,
         },
         status=status,
     )
@@ -654,7 +654,7 @@ def customer_deals(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 def summary(request: HttpRequest, project_id: int) -> HttpResponse:
     user = _user(request)
-    project = _project(request, project_id, allowed=services.is_manager(user))
+    project = _project(request, project_id, allowed=user.is_site_manager)
     form = SummaryRangeForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     figures = sales_summary(project=project, date_from=data.get("date_from"), date_to=data.get("date_to"))

@@ -32,12 +32,8 @@ def state_filter(state: str, *, now: datetime | None = None) -> Q:
     raise ValueError(state)
 
 
-def _is_manager(user: User) -> bool:
-    return user.role == Role.MANAGER or user.sees_all_projects
-
-
 def may_list_followups(user: User) -> bool:
-    return user.role == Role.CONSULTANT or _is_manager(user)
+    return user.role == Role.CONSULTANT or user.is_site_manager
 
 
 def followup_list_visible_to(

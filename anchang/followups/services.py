@@ -50,10 +50,6 @@ def result_label(code: str) -> str:
     return next((str(label) for value, label in RESULT_CHOICES if value == code), code)
 
 
-def _is_manager(user: User) -> bool:
-    return user.role == Role.MANAGER or user.sees_all_projects
-
-
 def is_effective_contact(*, method: str, result: str) -> bool:
     return method in EFFECTIVE_METHODS and result != RESULT_NOT_REACHED
 
@@ -144,7 +140,7 @@ def followup_record(
     )
     if locked is None or project_visible_to(user=by, project_id=locked.project_id) is None:
         raise NotFound()
-    if not (_is_manager(by) or (by.role == Role.CONSULTANT and locked.owner_id == by.pk)):
+    if not (by.is_site_manager or (by.role == Role.CONSULTANT and locked.owner_id == by.pk)):
         if by.role == Role.CONSULTANT:
             raise NotFound()
         raise Forbidden(_("只有归属顾问或案场经理可以记录跟进。"))

@@ -46,10 +46,6 @@ def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def _is_manager(user: User) -> bool:
-    return user.role == Role.MANAGER or user.sees_all_projects
-
-
 def _project(request: HttpRequest, project_id: int, *, allowed: bool) -> Project:
     return project_page(request, project_id, allowed=allowed)
 
@@ -70,7 +66,7 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
 def my_followups(request: HttpRequest, project_id: int) -> HttpResponse:
     """The consultant's follow-up list: overdue first, then due, each with a one-tap record form."""
     user = _user(request)
-    project = _project(request, project_id, allowed=user.role == Role.CONSULTANT or _is_manager(user))
+    project = _project(request, project_id, allowed=user.role == Role.CONSULTANT or user.is_site_manager)
     tab = request.GET.get("state") or "todo"
     if tab not in dict(TABS):
         tab = "todo"
@@ -97,7 +93,7 @@ def _customer_for(request: HttpRequest, customer_id: int) -> Customer:
     customer = customer_visible_to(user=user, customer_id=customer_id)
     if customer is None:
         raise Http404
-    if not (_is_manager(user) or (user.role == Role.CONSULTANT and customer.owner_id == user.pk)):
+    if not (user.is_site_manager or (user.role == Role.CONSULTANT and customer.owner_id == user.pk)):
         # The front desk sees customer pages but follow-ups are the owner's work.
         raise PermissionDenied
     return customer
@@ -160,7 +156,7 @@ def record_followup(request: HttpRequest, customer_id: int) -> HttpResponse:
 def overdue_followups(request: HttpRequest, project_id: int) -> HttpResponse:
     """The manager's view: overdue follow-ups grouped by consultant, with the count of each."""
     user = _user(request)
-    project = _project(request, project_id, allowed=_is_manager(user))
+    project = _project(request, project_id, allowed=user.is_site_manager)
     groups = selectors.overdue_by_consultant(project=project)
     context = {
         "project": project,
@@ -248,7 +244,7 @@ def record_callback(request: HttpRequest, visit_id: int) -> HttpResponse:
 def callback_results(request: HttpRequest, project_id: int) -> HttpResponse:
     """Callback satisfaction per consultant over a date range (managers)."""
     user = _user(request)
-    project = _project(request, project_id, allowed=_is_manager(user))
+    project = _project(request, project_id, allowed=user.is_site_manager)
     form = DateRangeForm(request.GET or None)
     date_from, date_to = form.range()
     rows = selectors.callback_results_by_consultant(project=project, date_from=date_from, date_to=date_to)

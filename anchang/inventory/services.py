@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anchang.accounts.models import Role, User
+from anchang.accounts.models import User
 from anchang.core.errors import Conflict, Forbidden, NotFound
 from anchang.inventory.models import Unit, UnitStatus
 from anchang.inventory.status import DEALS_STATUSES, MANAGER_ONLY_TRANSITIONS, can_transition
@@ -44,9 +44,7 @@ def unit_change_status(*, unit_id: int, to_status: str, by: User, reason: str = 
         raise StatusManagedByDeals(
             _("销控、认购、签约和退订请在房源页的“成交”中办理，不能直接修改房源状态。")
         )
-    if (current, to_status) in MANAGER_ONLY_TRANSITIONS and not (
-        by.role == Role.MANAGER or by.sees_all_projects
-    ):
+    if (current, to_status) in MANAGER_ONLY_TRANSITIONS and not (by.is_site_manager):
         raise Forbidden(_("只有案场经理可以设置或解除销控。"))
     now = timezone.now()
     updated = Unit.objects.filter(pk=unit_id, status=current).update(status=to_status, status_changed_at=now)

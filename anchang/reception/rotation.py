@@ -59,7 +59,7 @@ def rotation_sign_in(*, project: Project, consultant: User, by: User) -> Rotatio
     """上岗: join today's queue at the end (or come back from 'off' to the end)."""
     if consultant.role != Role.CONSULTANT or not consultant.memberships.filter(project=project).exists():
         raise NotFound(_("该顾问不在本项目。"))
-    if by.pk != consultant.pk and not (by.role == Role.MANAGER or by.sees_all_projects):
+    if by.pk != consultant.pk and not by.is_site_manager:
         raise Forbidden(_("只能为自己上岗；经理可以为他人上岗。"))
     day, now = today(), timezone.now()
     entry = (
@@ -100,7 +100,7 @@ def rotation_set_state(
     """暂离 / 回岗 / 下岗. A consultant changes their own state; a manager anyone's, with a reason."""
     if state not in (Q.WAITING, Q.AWAY, Q.OFF):
         raise InvalidInput(fields={"state": _("只能设为待接、暂离或下岗。")})
-    is_manager = by.role == Role.MANAGER or by.sees_all_projects
+    is_manager = by.is_site_manager
     if by.pk != consultant.pk and not is_manager:
         raise Forbidden(_("只能修改自己的在岗状态。"))
     if by.pk != consultant.pk and not reason.strip():
@@ -290,7 +290,7 @@ def rotation_make_up_turn(*, project: Project, consultant: User, by: User, visit
 @transaction.atomic
 def rotation_move(*, project: Project, consultant: User, to_index: int, by: User, reason: str) -> None:
     """A manager reorders the queue: the consultant takes the `to_index`-th place (0 = head)."""
-    if not (by.role == Role.MANAGER or by.sees_all_projects):
+    if not by.is_site_manager:
         raise Forbidden(_("只有案场经理可以调整轮排顺序。"))
     if not reason.strip():
         raise InvalidInput(fields={"reason": _("调整顺序请填写原因。")})

@@ -201,7 +201,7 @@ def stations_ensure_defaults(*, project: Project) -> list[Station]:
 
 
 def can_manage_stations(user: User) -> bool:
-    return user.is_authenticated and (user.role == Role.MANAGER or user.sees_all_projects)
+    return user.is_authenticated and user.is_site_manager
 
 
 def station_list_for_manager(*, project: Project) -> list[Station]:

@@ -220,7 +220,7 @@ def rotation_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "queue": queue,
         "active_nav": "rotation",
         "not_signed_in": [c for c in selectors.project_consultants(project=project) if c.pk not in signed_in],
-        "can_manage": user.role == Role.MANAGER or user.sees_all_projects,
+        "can_manage": user.is_site_manager,
         "my_entry": next((e for e in queue if e.consultant_id == user.pk), None),
     }
     return render(request, "reception/rotation.html", context)
