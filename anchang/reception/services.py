@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,18 +81,19 @@ class CustomerFound:
     owner_on_project: bool
 
 
+def _customers_with_owner_facts(project: Project) -> QuerySet[Customer]:
+    """Customers with their owner loaded and `owner_on_project`: does the owner still work here."""
+    return Customer.objects.select_related("owner").annotate(
+        owner_on_project=Exists(
+            ProjectMembership.objects.filter(user_id=OuterRef("owner_id"), project_id=project.pk)
+        )
+    )
+
+
 def customer_for_check_in(*, project: Project, phone: str, lock: bool) -> CustomerFound:
     """One query: this project's customer (locked while checking in), whether the phone belongs to an
     owner anywhere in the developer's company, and whether the customer's owner still works here."""
-    rows = (
-        Customer.objects.select_related("owner")
-        .filter(phone=phone, project__company_id=project.company_id)
-        .annotate(
-            owner_on_project=Exists(
-                ProjectMembership.objects.filter(user_id=OuterRef("owner_id"), project_id=project.pk)
-            )
-        )
-    )
+    rows = _customers_with_owner_facts(project).filter(phone=phone, project__company_id=project.company_id)
     if lock:
         rows = rows.select_for_update(of=("self",))
     found = list(rows)
@@ -100,29 +101,23 @@ def customer_for_check_in(*, project: Project, phone: str, lock: bool) -> Custom
     return CustomerFound(
         customer=customer,
         is_company_owner=any(row.is_owner for row in found),
-        owner_on_project=bool(customer and customer.owner_on_project),
+        owner_on_project=bool(customer and customer.owner_on_project),  # type: ignore[attr-defined]  # the annotation
     )
 
 
-def _household(*, project: Project, household_of_id: int | None, customer: Customer) -> CustomerFound | None:
+def _household(
+    *, project: Project, household_of_id: int | None, customer: Customer, visitor: CustomerFound
+) -> CustomerFound | None:
+    """The family member the visitor links to, judged in the visitor's place (the phone's facts stay)."""
     if household_of_id is None:
         return None
-    household = (
-        Customer.objects.select_related("owner")
-        .filter(project=project, pk=household_of_id)
-        .annotate(
-            owner_on_project=Exists(
-                ProjectMembership.objects.filter(user_id=OuterRef("owner_id"), project_id=project.pk)
-            )
-        )
-        .first()
-    )
+    household = _customers_with_owner_facts(project).filter(project=project, pk=household_of_id).first()
     if household is None or (customer.pk is not None and household.pk == customer.pk):
         raise InvalidInput(fields={"household_of_id": _("没有找到要关联的客户。")})
     return CustomerFound(
         customer=household,
-        is_company_owner=household.is_owner,
-        owner_on_project=household.owner_on_project,
+        is_company_owner=visitor.is_company_owner,
+        owner_on_project=household.owner_on_project,  # type: ignore[attr-defined]  # the annotation
     )
 
 
@@ -263,7 +258,7 @@ def _check_in_once(
             setattr(customer, field, value)
             changed.add(field)
     events: list[CustomerEvent] = []
-    household = _household(project=project, household_of_id=household_of_id, customer=customer)
+    household = _household(project=project, household_of_id=household_of_id, customer=customer, visitor=found)
     if household is not None and customer.household_of_id is None:
         customer.household_of = household.customer
         changed.add("household_of")

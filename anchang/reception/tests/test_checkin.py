@@ -291,3 +291,22 @@ def test_check_in_runs_a_fixed_number_of_queries(
         visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
     with django_assert_max_num_queries(budget):
         check_in(project=project, phone=PHONE, by=frontdesk, consent=True)
+
+
+def test_a_family_member_is_judged_by_their_own_phone_not_the_households_contract(
+    project, frontdesk, on_duty
+) -> None:
+    """Owner visits (业主到访) follow the phone that holds the contract; the household lends its owner only."""
+    first = check_in(project=project, phone=PHONE, name="王大明", by=frontdesk, consent=True)
+    visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
+    Customer.objects.filter(pk=first.customer.pk).update(is_owner=True)
+    spouse = check_in(
+        project=project,
+        phone="13912345678",
+        name="李小红",
+        by=frontdesk,
+        consent=True,
+        household_of_id=first.customer.pk,
+    )
+    assert spouse.attribution.rule == AttributionRule.OWNER
+    assert spouse.visit.kind != VisitKind.OWNER
