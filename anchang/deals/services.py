@@ -352,21 +352,28 @@ def _state_conflict(subscription: Subscription) -> Conflict:
     return Conflict(_("该认购已生效，无需审批。"), code="not_pending")
 
 
+def _decide(
+    subscription_id: int, *, by: User, note: str, status: str, reason: str
+) -> tuple[Subscription, dict[int, Unit], str]:
+    """A manager's approval decision on a pending subscription, stored with who, when and why."""
+    _require_manager(by, _("只有案场经理可以审批认购。"))
+    note = _reason(note, required=False, field="note")
+    subscription, units = _locked_subscription(subscription_id)
+    if subscription.status != SubscriptionStatus.PENDING_APPROVAL:
+        raise _state_conflict(subscription)
+    subscription.status = status
+    subscription.approved_by, subscription.approved_at, subscription.approval_note = by, timezone.now(), note
+    _save_subscription(
+        subscription, by=by, reason=reason, fields=["status", "approved_by", "approved_at", "approval_note"]
+    )
+    return subscription, units, note
+
+
 @transaction.atomic
 def subscription_approve(*, subscription_id: int, by: User, note: str = "") -> Subscription:
     """A manager lets a discount above the threshold stand; the subscription becomes active."""
-    _require_manager(by, _("只有案场经理可以审批认购。"))
-    note = _reason(note, required=False, field="note")
-    subscription, _units = _locked_subscription(subscription_id)
-    if subscription.status != SubscriptionStatus.PENDING_APPROVAL:
-        raise _state_conflict(subscription)
-    subscription.status = SubscriptionStatus.ACTIVE
-    subscription.approved_by, subscription.approved_at, subscription.approval_note = by, timezone.now(), note
-    _save_subscription(
-        subscription,
-        by=by,
-        reason=_("审批通过"),
-        fields=["status", "approved_by", "approved_at", "approval_note"],
+    subscription, _units, _note = _decide(
+        subscription_id, by=by, note=note, status=SubscriptionStatus.ACTIVE, reason=_("审批通过")
     )
     _notify_decision(subscription, approved=True)
     return subscription
@@ -375,19 +382,8 @@ def subscription_approve(*, subscription_id: int, by: User, note: str = "") -> S
 @transaction.atomic
 def subscription_reject(*, subscription_id: int, by: User, note: str = "") -> Subscription:
     """A manager refuses the discount: the subscription ends and the unit is on sale again."""
-    _require_manager(by, _("只有案场经理可以审批认购。"))
-    note = _reason(note, required=False, field="note")
-    subscription, units = _locked_subscription(subscription_id)
-    if subscription.status != SubscriptionStatus.PENDING_APPROVAL:
-        raise _state_conflict(subscription)
-    now = timezone.now()
-    subscription.status = SubscriptionStatus.REJECTED
-    subscription.approved_by, subscription.approved_at, subscription.approval_note = by, now, note
-    _save_subscription(
-        subscription,
-        by=by,
-        reason=_("审批未通过"),
-        fields=["status", "approved_by", "approved_at", "approval_note"],
+    subscription, units, note = _decide(
+        subscription_id, by=by, note=note, status=SubscriptionStatus.REJECTED, reason=_("审批未通过")
     )
     unit = units[subscription.unit_id]
     _set_unit_status(
@@ -405,7 +401,7 @@ def subscription_reject(*, subscription_id: int, by: User, note: str = "") -> Su
         % {"unit": unit.label, "note": f"：{note}" if note else ""},
         by=by,
         data={"subscription_id": subscription.pk, "unit_id": unit.pk, "rejected": True},
-        at=now,
+        at=subscription.approved_at,
     )
     _notify_decision(subscription, approved=False)
     return subscription
