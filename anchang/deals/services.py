@@ -35,7 +35,7 @@ from anchang.deals.models import (
     SubscriptionStatus,
 )
 from anchang.inventory.models import Project, ProjectSettings, Unit, UnitStatus
-from anchang.inventory.services import UnitNotAvailable, record_unit_history
+from anchang.inventory.services import UnitNotAvailable, record_unit_history, unit_move_status
 
 # Who may sell: consultants for their customers, managers and the front desk on their behalf.
 SELLING_ROLES = (Role.CONSULTANT, Role.MANAGER, Role.FRONTDESK)
@@ -131,14 +131,9 @@ def _lock_units(unit_ids: set[int]) -> dict[int, Unit]:
 
 
 def _set_unit_status(unit: Unit, *, expected: tuple[str, ...], to: str, by: User | None, reason: str) -> None:
-    """Conditional UPDATE on the status this transaction saw: on SQLite (no FOR UPDATE) this is what
-    makes a second writer lose; on PostgreSQL the row lock already did."""
-    now = timezone.now()
-    changed = Unit.objects.filter(pk=unit.pk, status__in=expected).update(status=to, status_changed_at=now)
-    if changed != 1:
-        raise UnitNotAvailable(_unavailable_message(unit))
-    unit.status, unit.status_changed_at = to, now
-    record_unit_history(unit, by=by, reason=reason, when=now)
+    unit_move_status(
+        unit, expected=expected, to=to, by=by, reason=reason, conflict_message=_unavailable_message(unit)
+    )
 
 
 def _unavailable_message(unit: Unit) -> str:

@@ -46,14 +46,32 @@ def unit_change_status(*, unit_id: int, to_status: str, by: User, reason: str = 
         )
     if (current, to_status) in MANAGER_ONLY_TRANSITIONS and not (by.is_site_manager):
         raise Forbidden(_("只有案场经理可以设置或解除销控。"))
+    unit_move_status(
+        unit,
+        expected=(current,),
+        to=to_status,
+        by=by,
+        reason=reason,
+        conflict_message=_("房源 %(unit)s 的状态刚刚被他人修改，请刷新后重试。") % {"unit": unit.label},
+    )
+    return unit
+
+
+def unit_move_status(
+    unit: Unit, *, expected: tuple[str, ...], to: str, by: User | None, reason: str, conflict_message: str
+) -> None:
+    """The one write of a unit's status, for the manual change here and for the deals services.
+
+    A conditional UPDATE on the status the caller saw: on SQLite (no FOR UPDATE) this is what makes
+    a second writer lose; on PostgreSQL the caller's row lock already did. Zero rows → 409.
+    """
     now = timezone.now()
-    updated = Unit.objects.filter(pk=unit_id, status=current).update(status=to_status, status_changed_at=now)
-    if updated != 1:
-        raise UnitNotAvailable(_("房源 %(unit)s 的状态刚刚被他人修改，请刷新后重试。") % {"unit": unit.label})
-    unit.status, unit.status_changed_at = to_status, now
+    changed = Unit.objects.filter(pk=unit.pk, status__in=expected).update(status=to, status_changed_at=now)
+    if changed != 1:
+        raise UnitNotAvailable(conflict_message)
+    unit.status, unit.status_changed_at = to, now
     # The UPDATE above bypasses save(), so the history row is written explicitly, with who and why.
     record_unit_history(unit, by=by, reason=reason, when=now)
-    return unit
 
 
 def record_unit_history(unit: Unit, *, by: User | None, reason: str, when: datetime) -> None:
