@@ -344,14 +344,16 @@ def _clean_needs(
 # The summary of a change, for the timeline.
 
 
-def _range_text(low: object, high: object, show: Any, *, above: str, below: str, none: str) -> str:
+def _range_text(values: dict[str, Any], low_field: str, high_field: str, show: Any, *, below: str) -> str:
+    """`300–350万`, `300万以上`, `350万以内` (`below` words the upper bound alone), or `不限`."""
+    low, high = values[low_field], values[high_field]
     if low is not None and high is not None:
         return _("%(low)s–%(high)s") % {"low": show(low, unit=False), "high": show(high, unit=True)}
     if low is not None:
-        return above % {"value": show(low, unit=True)}
+        return _("%(value)s以上") % {"value": show(low, unit=True)}
     if high is not None:
         return below % {"value": show(high, unit=True)}
-    return none
+    return _("不限")
 
 
 def _show_wan(value: Decimal, *, unit: bool) -> str:
@@ -379,14 +381,7 @@ def needs_summary(*, values: dict[str, Any], changed: set[str]) -> list[str]:
         label = Purpose(values["purpose"]).label if values["purpose"] else _("未填")
         parts.append(_("置业目的 %(value)s") % {"value": label})
     if changed & {"budget_min", "budget_max"}:
-        text = _range_text(
-            values["budget_min"],
-            values["budget_max"],
-            _show_wan,
-            above=_("%(value)s以上"),
-            below=_("%(value)s以内"),
-            none=unlimited,
-        )
+        text = _range_text(values, "budget_min", "budget_max", _show_wan, below=_("%(value)s以内"))
         parts.append(_("预算 %(range)s") % {"range": text})
     if "down_payment" in changed:
         value = wan_plain(values["down_payment"]) if values["down_payment"] is not None else _("未填")
@@ -397,24 +392,10 @@ def needs_summary(*, values: dict[str, Any], changed: set[str]) -> list[str]:
         else:
             parts.append(_("居室 %(value)s") % {"value": unlimited})
     if changed & {"area_min", "area_max"}:
-        text = _range_text(
-            values["area_min"],
-            values["area_max"],
-            _show_area,
-            above=_("%(value)s以上"),
-            below=_("%(value)s以内"),
-            none=unlimited,
-        )
+        text = _range_text(values, "area_min", "area_max", _show_area, below=_("%(value)s以内"))
         parts.append(_("面积 %(range)s") % {"range": text})
     if changed & {"floor_min", "floor_max"}:
-        text = _range_text(
-            values["floor_min"],
-            values["floor_max"],
-            _show_floor,
-            above=_("%(value)s以上"),
-            below=_("%(value)s以下"),
-            none=unlimited,
-        )
+        text = _range_text(values, "floor_min", "floor_max", _show_floor, below=_("%(value)s以下"))
         parts.append(_("楼层 %(range)s") % {"range": text})
     if "orientation" in changed:
         if values["orientation"]:

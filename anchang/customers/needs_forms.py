@@ -30,41 +30,42 @@ if TYPE_CHECKING:
 WAN = Decimal(10000)
 
 
-def _wan_field(label: "StrOrPromise") -> forms.DecimalField:
+def _number_field(
+    label: "StrOrPromise",
+    *,
+    invalid: "StrOrPromise",
+    inputmode: str = "numeric",
+    decimal_places: int | None = None,
+) -> forms.Field:
+    """A numeric input that brings up the phone's number keypad; whole numbers unless `decimal_places`."""
+    widget = forms.TextInput(attrs={"inputmode": inputmode, "autocomplete": "off", "class": "form-control"})
+    if decimal_places is None:
+        return forms.IntegerField(
+            label=label, required=False, error_messages={"invalid": invalid}, widget=widget
+        )
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        decimal_places=decimal_places,
+        error_messages={"invalid": invalid},
+        widget=widget,
+    )
+
+
+def _wan_field(label: "StrOrPromise") -> forms.Field:
     # Whole 万 is how budgets are spoken ("300 到 350 万"): the numeric keypad is enough on phones;
     # four decimals keep any yuan amount exact.
-    return forms.DecimalField(
-        label=label,
-        required=False,
-        decimal_places=4,
-        error_messages={"invalid": _("请输入数字（单位：万），如 300。")},
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "off", "class": "form-control"}
-        ),
+    return _number_field(label, invalid=_("请输入数字（单位：万），如 300。"), decimal_places=4)
+
+
+def _area_field(label: "StrOrPromise") -> forms.Field:
+    return _number_field(
+        label, invalid=_("请输入数字（单位：㎡），如 98.5。"), inputmode="decimal", decimal_places=2
     )
 
 
-def _area_field(label: "StrOrPromise") -> forms.DecimalField:
-    return forms.DecimalField(
-        label=label,
-        required=False,
-        decimal_places=2,
-        error_messages={"invalid": _("请输入数字（单位：㎡），如 98.5。")},
-        widget=forms.TextInput(
-            attrs={"inputmode": "decimal", "autocomplete": "off", "class": "form-control"}
-        ),
-    )
-
-
-def _floor_field(label: "StrOrPromise") -> forms.IntegerField:
-    return forms.IntegerField(
-        label=label,
-        required=False,
-        error_messages={"invalid": _("请输入整数楼层，如 12。")},
-        widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "off", "class": "form-control"}
-        ),
-    )
+def _floor_field(label: "StrOrPromise") -> forms.Field:
+    return _number_field(label, invalid=_("请输入整数楼层，如 12。"))
 
 
 def _text_field(label: "StrOrPromise", field: str, *, rows: int = 0) -> forms.CharField:

@@ -28,6 +28,7 @@ from anchang.core.notifications import notify
 from anchang.core.phones import national_digits
 from anchang.customers.models import Customer, CustomerEvent, EventKind, PoolReason, Stage
 from anchang.customers.selectors import customer_search_q, customer_visible_to, is_selective_search
+from anchang.customers.services import customer_record_event
 from anchang.inventory.models import Project, ProjectSettings
 
 REASON_MAX_LENGTH = 200
@@ -360,18 +361,16 @@ def pool_claim(*, customer: Customer, consultant: User, now: datetime | None = N
         raise Conflict(_("该客户已被认领或已不在公客池，请刷新后重试。"), code="pool_customer_taken")
     previous_reason, previous_pooled_at = customer.pool_reason, customer.pooled_at
     customer.refresh_from_db()
-    CustomerEvent.objects.create(
+    customer_record_event(
         customer=customer,
         kind=EventKind.CLAIMED,
         at=now,
         by=consultant,
-        text=(
-            _("%(name)s 从公客池认领，保护期至 %(until)s")
-            % {
-                "name": consultant.display_name,
-                "until": timezone.localtime(protected_until).strftime("%Y-%m-%d"),
-            }
-        )[:300],
+        text=_("%(name)s 从公客池认领，保护期至 %(until)s")
+        % {
+            "name": consultant.display_name,
+            "until": timezone.localtime(protected_until).strftime("%Y-%m-%d"),
+        },
         data={
             "to": consultant.pk,
             "pool_reason": previous_reason,
@@ -419,19 +418,17 @@ def customer_reassign(
     locked._change_reason = (_("经理改派：%(reason)s") % {"reason": text})[:100]  # type: ignore[attr-defined]
     locked._history_user = by  # type: ignore[attr-defined]
     locked.save(update_fields=["owner", "protected_until", "pooled_at", "pool_reason", "updated_at"])
-    CustomerEvent.objects.create(
+    customer_record_event(
         customer=locked,
         kind=EventKind.OWNER_CHANGED,
         at=now,
         by=by,
-        text=(
-            _("归属顾问：%(old)s → %(new)s（经理改派：%(reason)s）")
-            % {
-                "old": previous.display_name if previous else _("公客池"),
-                "new": to.display_name,
-                "reason": text,
-            }
-        )[:300],
+        text=_("归属顾问：%(old)s → %(new)s（经理改派：%(reason)s）")
+        % {
+            "old": previous.display_name if previous else _("公客池"),
+            "new": to.display_name,
+            "reason": text,
+        },
         data={"from": previous.pk if previous else None, "to": to.pk, "reason": text, "from_pool": from_pool},
     )
     notify(
@@ -463,12 +460,12 @@ def customer_release_to_pool(
     locked._change_reason = (_("经理放入公客池：%(reason)s") % {"reason": text})[:100]  # type: ignore[attr-defined]
     locked._history_user = by  # type: ignore[attr-defined]
     locked.save(update_fields=["owner", "pooled_at", "pool_reason", "updated_at"])
-    CustomerEvent.objects.create(
+    customer_record_event(
         customer=locked,
         kind=EventKind.POOLED,
         at=now,
         by=by,
-        text=(_("进入公客池：经理调整（%(reason)s）") % {"reason": text})[:300],
+        text=_("进入公客池：经理调整（%(reason)s）") % {"reason": text},
         data={"reason": PoolReason.MANUAL, "from": previous_id, "note": text},
     )
     return locked

@@ -4,8 +4,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from anchang.accounts.models import User
+from anchang.core.audit import client_ip
 from anchang.core.errors import DomainError
-from anchang.customers.models import EventKind, Needs
+from anchang.customers.models import EventKind
+from anchang.customers.needs import needs_of
 from anchang.customers.pool import customer_reveal_phone, may_manage_customers
 from anchang.customers.selectors import customer_visible_to, customer_visits
 
@@ -26,7 +28,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "ownership": [e for e in events if e.kind == EventKind.OWNER_CHANGED],
         "full_details": customer.owner_id == user.pk,
         "household": customer.household.all()[:10],
-        "needs": Needs.objects.filter(customer=customer).first(),
+        "needs": needs_of(customer),
         "follow_ups": customer.follow_ups.select_related("consultant").order_by("-due_at")[:20],
         "in_pool": customer.owner_id is None and customer.pooled_at is not None,
         "can_manage": may_manage_customers(user, customer.project_id),
@@ -39,7 +41,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
                 customer=customer,
                 by=user,
                 reason=request.POST["reveal_reason"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
         except DomainError as error:
             context["reveal_error"] = next(iter(error.fields.values()), error.message)

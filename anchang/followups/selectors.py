@@ -12,6 +12,7 @@ from anchang.core.errors import Forbidden
 from anchang.followups.models import Callback, FollowUp, FollowUpState
 from anchang.inventory.models import Project
 from anchang.reception.models import Visit, VisitState
+from anchang.reception.vip import local_day_bounds
 
 # Callbacks are made within days of the visit; older ones are no longer a fair question to ask.
 CALLBACK_DAYS_DEFAULT = 7
@@ -168,9 +169,8 @@ def callback_results_by_consultant(
     *, project: Project, date_from: date, date_to: date
 ) -> list[ConsultantSatisfaction]:
     """Callback results per receiving consultant for callbacks made in [date_from, date_to] (one query)."""
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(date_from, datetime.min.time(), tzinfo=tz)
-    end = datetime.combine(date_to + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    start, _end = local_day_bounds(date_from)
+    _start, end = local_day_bounds(date_to)
     rows = (
         Callback.objects.filter(visit__project=project, at__gte=start, at__lt=end)
         .values("consultant_id", "consultant__name", "consultant__username")

@@ -87,6 +87,11 @@ def followup_schedule(
     )
 
 
+def may_record_followup(*, user: User, customer: Customer) -> bool:
+    """Follow-ups are the owner consultant's work; the project's managers (and admins) may record too."""
+    return user.is_site_manager or (user.role == Role.CONSULTANT and customer.owner_id == user.pk)
+
+
 def _validate_record(
     *, method: str, content: str, result: str, intent_level: str, next_due_at: datetime | None, now: datetime
 ) -> str:
@@ -140,7 +145,7 @@ def followup_record(
     )
     if locked is None or project_visible_to(user=by, project_id=locked.project_id) is None:
         raise NotFound()
-    if not (by.is_site_manager or (by.role == Role.CONSULTANT and locked.owner_id == by.pk)):
+    if not may_record_followup(user=by, customer=locked):
         if by.role == Role.CONSULTANT:
             raise NotFound()
         raise Forbidden(_("只有归属顾问或案场经理可以记录跟进。"))

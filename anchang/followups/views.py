@@ -1,8 +1,12 @@
 """Follow-up and callback pages (phone-first for consultants). HTTP only: services decide, selectors read."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -10,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from anchang.accounts.models import Role, User
+from anchang.accounts.models import User
 from anchang.accounts.navigation import project_page
 from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import DomainError, Forbidden, NotFound
@@ -24,9 +28,8 @@ from anchang.followups.forms import (
     FollowUpForm,
     apply_domain_error,
 )
-from anchang.followups.models import FollowUpState
-from anchang.followups.services import callback_record, followup_record, may_call_back
-from anchang.inventory.models import Project
+from anchang.followups.models import Callback, FollowUp, FollowUpState
+from anchang.followups.services import callback_record, followup_record, may_call_back, may_record_followup
 from anchang.reception.models import Visit
 
 MY_LIST_LIMIT = 100
@@ -46,10 +49,6 @@ def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def _project(request: HttpRequest, project_id: int, *, allowed: bool) -> Project:
-    return project_page(request, project_id, allowed=allowed)
-
-
 def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -66,7 +65,7 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
 def my_followups(request: HttpRequest, project_id: int) -> HttpResponse:
     """The consultant's follow-up list: overdue first, then due, each with a one-tap record form."""
     user = _user(request)
-    project = _project(request, project_id, allowed=user.role == Role.CONSULTANT or user.is_site_manager)
+    project = project_page(request, project_id, allowed=selectors.may_list_followups(user))
     tab = request.GET.get("state") or "todo"
     if tab not in dict(TABS):
         tab = "todo"
@@ -93,10 +92,45 @@ def _customer_for(request: HttpRequest, customer_id: int) -> Customer:
     customer = customer_visible_to(user=user, customer_id=customer_id)
     if customer is None:
         raise Http404
-    if not (user.is_site_manager or (user.role == Role.CONSULTANT and customer.owner_id == user.pk)):
+    if not may_record_followup(user=user, customer=customer):
         # The front desk sees customer pages but follow-ups are the owner's work.
         raise PermissionDenied
     return customer
+
+
+def _record_page(
+    request: HttpRequest,
+    form: Form,
+    record: Callable[[], Any],
+    *,
+    done: Callable[[Any], HttpResponse],
+    context: dict[str, Any],
+    partial: str,
+    page: str,
+) -> HttpResponse:
+    """GET: the form (the inline partial for htmx). POST: `record()`; `done(result)` answers a success.
+
+    A service's field errors show next to the fields; a 404 from the service is the page's 404.
+    """
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = record()
+            except NotFound:
+                raise Http404 from None
+            except DomainError as error:
+                apply_domain_error(form, error)
+                status = error.status
+            else:
+                return done(result)
+        else:
+            status = 400
+    context = {**context, "form": form, "next": request.GET.get("next") or request.POST.get("next") or ""}
+    if _htmx(request):
+        # htmx swaps no 4xx answer by default: inline errors must arrive as a 200 to be seen.
+        return render(request, partial, context)
+    return render(request, page, context, status=status)
 
 
 @login_required
@@ -106,57 +140,53 @@ def record_followup(request: HttpRequest, customer_id: int) -> HttpResponse:
     user = _user(request)
     # One form per open row can be on the list page at once: ids must not collide.
     form = FollowUpForm(request.POST if request.method == "POST" else None, auto_id=f"fu{customer.pk}_%s")
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                done = followup_record(
-                    customer=customer,
-                    by=user,
-                    method=data["method"],
-                    content=data["content"],
-                    result=data["result"],
-                    intent_level=data["intent_level"],
-                    next_due_at=form.next_due(),
-                )
-            except NotFound:
-                raise Http404 from None
-            except Forbidden:
-                raise PermissionDenied from None
-            except DomainError as error:
-                apply_domain_error(form, error)
-                status = error.status
-            else:
-                if _htmx(request):
-                    return render(
-                        request,
-                        "followups/_recorded.html",
-                        {"follow_up": done, "customer": customer, "next_due_at": form.next_due()},
-                    )
-                messages.success(request, _("跟进已记录。"))
-                return _back(request, reverse("followups:mine", args=[customer.project_id]))
-        else:
-            status = 400
-    context = {
-        "customer": customer,
-        "project": customer.project,
-        "form": form,
-        "can_see_phone": customer.owner_id == user.pk,
-        "next": request.GET.get("next") or request.POST.get("next") or "",
-        "active_nav": "followups",
-    }
-    if _htmx(request):
-        # htmx swaps no 4xx answer by default: inline errors must arrive as a 200 to be seen.
-        return render(request, "followups/_record_form.html", context)
-    return render(request, "followups/record.html", context, status=status)
+
+    def record() -> FollowUp:
+        data = form.cleaned_data
+        try:
+            return followup_record(
+                customer=customer,
+                by=user,
+                method=data["method"],
+                content=data["content"],
+                result=data["result"],
+                intent_level=data["intent_level"],
+                next_due_at=form.next_due(),
+            )
+        except Forbidden:
+            raise PermissionDenied from None
+
+    def done(follow_up: FollowUp) -> HttpResponse:
+        if _htmx(request):
+            return render(
+                request,
+                "followups/_recorded.html",
+                {"follow_up": follow_up, "customer": customer, "next_due_at": form.next_due()},
+            )
+        messages.success(request, _("跟进已记录。"))
+        return _back(request, reverse("followups:mine", args=[customer.project_id]))
+
+    return _record_page(
+        request,
+        form,
+        record,
+        done=done,
+        context={
+            "customer": customer,
+            "project": customer.project,
+            "can_see_phone": customer.owner_id == user.pk,
+            "active_nav": "followups",
+        },
+        partial="followups/_record_form.html",
+        page="followups/record.html",
+    )
 
 
 @login_required
 def overdue_followups(request: HttpRequest, project_id: int) -> HttpResponse:
     """The manager's view: overdue follow-ups grouped by consultant, with the count of each."""
     user = _user(request)
-    project = _project(request, project_id, allowed=user.is_site_manager)
+    project = project_page(request, project_id, allowed=user.is_site_manager)
     groups = selectors.overdue_by_consultant(project=project)
     context = {
         "project": project,
@@ -174,7 +204,7 @@ def overdue_followups(request: HttpRequest, project_id: int) -> HttpResponse:
 def callbacks(request: HttpRequest, project_id: int) -> HttpResponse:
     """Ended receptions of recent days waiting for a callback (customer service and managers)."""
     user = _user(request)
-    project = _project(request, project_id, allowed=may_call_back(user))
+    project = project_page(request, project_id, allowed=may_call_back(user))
     days_form = CallbackDaysForm(request.GET or None)
     days = days_form.days_or_default()
     context = {
@@ -204,47 +234,37 @@ def record_callback(request: HttpRequest, visit_id: int) -> HttpResponse:
     visit = _visit_for_callback(request, visit_id)
     user = _user(request)
     form = CallbackForm(request.POST if request.method == "POST" else None, auto_id=f"cb{visit.pk}_%s")
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                callback = callback_record(
-                    visit=visit,
-                    by=user,
-                    satisfaction=form.cleaned_data["satisfaction"],
-                    comments=form.cleaned_data["comments"],
-                )
-            except NotFound:
-                raise Http404 from None
-            except DomainError as error:
-                apply_domain_error(form, error)
-                status = error.status
-            else:
-                if _htmx(request):
-                    return render(
-                        request, "followups/_callback_done.html", {"callback": callback, "visit": visit}
-                    )
-                messages.success(request, _("回访已记录。"))
-                return _back(request, reverse("followups:callbacks", args=[visit.project_id]))
-        else:
-            status = 400
-    context = {
-        "visit": visit,
-        "project": visit.project,
-        "form": form,
-        "next": request.GET.get("next") or request.POST.get("next") or "",
-        "active_nav": "callbacks",
-    }
-    if _htmx(request):
-        return render(request, "followups/_callback_form.html", context)
-    return render(request, "followups/callback.html", context, status=status)
+
+    def record() -> Callback:
+        return callback_record(
+            visit=visit,
+            by=user,
+            satisfaction=form.cleaned_data["satisfaction"],
+            comments=form.cleaned_data["comments"],
+        )
+
+    def done(callback: Callback) -> HttpResponse:
+        if _htmx(request):
+            return render(request, "followups/_callback_done.html", {"callback": callback, "visit": visit})
+        messages.success(request, _("回访已记录。"))
+        return _back(request, reverse("followups:callbacks", args=[visit.project_id]))
+
+    return _record_page(
+        request,
+        form,
+        record,
+        done=done,
+        context={"visit": visit, "project": visit.project, "active_nav": "callbacks"},
+        partial="followups/_callback_form.html",
+        page="followups/callback.html",
+    )
 
 
 @login_required
 def callback_results(request: HttpRequest, project_id: int) -> HttpResponse:
     """Callback satisfaction per consultant over a date range (managers)."""
     user = _user(request)
-    project = _project(request, project_id, allowed=user.is_site_manager)
+    project = project_page(request, project_id, allowed=user.is_site_manager)
     form = DateRangeForm(request.GET or None)
     date_from, date_to = form.range()
     rows = selectors.callback_results_by_consultant(project=project, date_from=date_from, date_to=date_to)

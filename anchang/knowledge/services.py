@@ -69,17 +69,15 @@ def article_create(
     sort_order: int = 0,
     is_published: bool = True,
 ) -> Article:
-    _check(project=project, kind=kind, title=title, body=body, station=station)
-    return Article.objects.create(
-        project=project,
+    return article_update(
+        article=Article(project=project),
         kind=kind,
-        title=title.strip(),
-        body=body.strip(),
-        topic=topic.strip(),
+        title=title,
+        body=body,
+        topic=topic,
         station=station,
         sort_order=sort_order,
         is_published=is_published,
-        search_pinyin=article_search_pinyin(title=title.strip(), topic=topic.strip()),
     )
 
 
@@ -95,6 +93,7 @@ def article_update(
     sort_order: int = 0,
     is_published: bool = True,
 ) -> Article:
+    """Write the article's fields (a new `Article(project=…)` is inserted), its 拼音 derived from them."""
     _check(project=article.project, kind=kind, title=title, body=body, station=station)
     article.kind = kind
     article.title = title.strip()

@@ -113,32 +113,12 @@ def _save(form: ArticleForm, project: Project, article: Article | None) -> Artic
         return None
 
 
-@login_required
-def article_create(request: HttpRequest, project_id: int) -> HttpResponse:
-    project = _project(request, project_id, edit=True)
-    form = ArticleForm(request.POST or None, project=project)
-    if request.method == "POST" and form.is_valid():
-        saved = _save(form, project, None)
-        if saved is not None:
-            messages.success(request, _("已保存。"))
-            return redirect("knowledge:detail", article_id=saved.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "knowledge/form.html",
-        {"form": form, "project": project, "article": None, "active_nav": "knowledge"},
-        status=status,
-    )
-
-
-@login_required
-def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
-    article = _article(request, article_id, edit=True)
-    project = article.project
+def _form_page(request: HttpRequest, project: Project, article: Article | None) -> HttpResponse:
+    """The editing form of a new (`article` None) or an existing article; saved, it goes to the article."""
     form = ArticleForm(request.POST or None, instance=article, project=project)
     if request.method == "POST" and form.is_valid():
-        # The form validated against a copy; the service writes the row (and its 拼音).
-        saved = _save(form, project, Article.objects.get(pk=article.pk))
+        # The form validated against the instance; the service writes a fresh copy (and its 拼音).
+        saved = _save(form, project, Article.objects.get(pk=article.pk) if article else None)
         if saved is not None:
             messages.success(request, _("已保存。"))
             return redirect("knowledge:detail", article_id=saved.pk)
@@ -149,3 +129,14 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
         {"form": form, "project": project, "article": article, "active_nav": "knowledge"},
         status=status,
     )
+
+
+@login_required
+def article_create(request: HttpRequest, project_id: int) -> HttpResponse:
+    return _form_page(request, _project(request, project_id, edit=True), None)
+
+
+@login_required
+def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
+    article = _article(request, article_id, edit=True)
+    return _form_page(request, article.project, article)

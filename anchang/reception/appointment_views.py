@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from anchang.accounts.models import Role, User
 from anchang.accounts.navigation import project_page
+from anchang.core.audit import client_ip
 from anchang.core.errors import DomainError, NotFound
 from anchang.inventory.models import Project
 from anchang.reception import appointments as svc
@@ -40,12 +41,6 @@ _STAFF_FIELD_MAP = {"start_at": "at"}
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a proxy we
-    # trust rewrites it, and a limit that the client can reset by editing a header limits nothing.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
@@ -79,7 +74,7 @@ def public_booking(request: HttpRequest, project_code: str) -> HttpResponse:
         try:
             appointment = svc.appointment_book_online(
                 project=project,
-                client_key=svc.booking_client_key(_client_ip(request)),
+                client_key=svc.booking_client_key(client_ip(request) or "unknown"),
                 name=form.cleaned_data["name"],
                 phone=form.cleaned_data["phone"],
                 start_at=form.start_at(),
@@ -141,21 +136,20 @@ def _staff_appointment(request: HttpRequest, appointment_id: int) -> Appointment
     return appointment
 
 
-def _calendar_context(
-    request: HttpRequest, project: Project
-) -> tuple[AppointmentFilterForm, date, User | None]:
+def _calendar_filters(request: HttpRequest) -> tuple[date, User | None]:
+    """The day asked for (today by default) and, for a consultant who asked, only their bookings."""
     user = _user(request)
     filters = AppointmentFilterForm(request.GET or None)
     day = filters.day(default=timezone.localdate())
     mine = user if user.role == Role.CONSULTANT and filters.only_mine() else None
-    return filters, day, mine
+    return day, mine
 
 
 @login_required
 def appointment_day(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _staff_project(request, project_id)
     user = _user(request)
-    _filters, day, mine = _calendar_context(request, project)
+    day, mine = _calendar_filters(request)
     appointments = list(svc.appointment_list_for_day(project=project, day=day, consultant=mine))
     return render(
         request,
@@ -178,7 +172,7 @@ def appointment_day(request: HttpRequest, project_id: int) -> HttpResponse:
 def appointment_week(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _staff_project(request, project_id)
     user = _user(request)
-    _filters, first_day, mine = _calendar_context(request, project)
+    first_day, mine = _calendar_filters(request)
     start, _end = vip.local_day_bounds(first_day)
     end = vip.local_day_bounds(first_day + timedelta(days=WEEK_DAYS - 1))[1]
     appointments = list(svc.appointment_list_between(project=project, start=start, end=end, consultant=mine))

@@ -113,9 +113,7 @@ def appointment_get(*, appointment_id: int) -> Appointment | None:
 
 
 def appointment_visible_to(*, user: User, appointment_id: int) -> Appointment | None:
-    appointment = (
-        Appointment.objects.select_related("project", "consultant").filter(pk=appointment_id).first()
-    )
+    appointment = appointment_get(appointment_id=appointment_id)
     if appointment is None or appointment_project_for(user=user, project_id=appointment.project_id) is None:
         return None
     return appointment
@@ -412,12 +410,27 @@ def _describe(appointment: Appointment) -> str:
     }
 
 
-def _notify_booked(appointment: Appointment, *, by: User | None) -> None:
+def _notify_desk_and_consultant(
+    appointment: Appointment, *, by: User | None, kind: str, title: str, body: str, webhook_url: str = ""
+) -> None:
     recipients = [*_front_desk_of(appointment.project), appointment.consultant]
-    consultant_name = appointment.consultant.display_name if appointment.consultant else _("未指定")
     notify(
-        # The person who made the booking knows about it already.
+        # The person who made the change knows about it already.
         recipients=[r for r in recipients if r is not None and (by is None or r.pk != by.pk)],
+        kind=kind,
+        title=title,
+        body=body,
+        url=appointment_detail_url(appointment),
+        project_id=appointment.project_id,
+        webhook_url=webhook_url,
+    )
+
+
+def _notify_booked(appointment: Appointment, *, by: User | None) -> None:
+    consultant_name = appointment.consultant.display_name if appointment.consultant else _("未指定")
+    _notify_desk_and_consultant(
+        appointment,
+        by=by,
         kind="appointment_booked",
         title=_("新预约：%(what)s") % {"what": _describe(appointment)},
         body=_("预约码 %(code)s · %(channel)s · 顾问：%(consultant)s · %(tier)s")
@@ -427,8 +440,6 @@ def _notify_booked(appointment: Appointment, *, by: User | None) -> None:
             "consultant": consultant_name,
             "tier": appointment.get_vip_tier_display(),
         },
-        url=appointment_detail_url(appointment),
-        project_id=appointment.project_id,
         webhook_url=project_settings_for(appointment.project).wecom_webhook_url,
     )
 
@@ -481,17 +492,12 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str) -> Ap
     _require_booked(current, _("取消"))
     current.status = AppointmentStatus.CANCELLED
     _save(current, by=by, reason=clean_reason, fields=["status"])
-    notify(
-        recipients=[
-            r
-            for r in [*_front_desk_of(current.project), current.consultant]
-            if r is not None and r.pk != by.pk
-        ],
+    _notify_desk_and_consultant(
+        current,
+        by=by,
         kind="appointment_cancelled",
         title=_("预约已取消：%(what)s") % {"what": _describe(current)},
         body=_("原因：%(reason)s") % {"reason": clean_reason},
-        url=appointment_detail_url(current),
-        project_id=current.project_id,
     )
     return current
 
@@ -519,17 +525,12 @@ def appointment_reschedule(*, appointment: Appointment, start_at: datetime, by: 
         fields=["start_at", "reminder_sent_at"],
     )
     vip_tasks_shift(appointment=current, delta=delta)
-    notify(
-        recipients=[
-            r
-            for r in [*_front_desk_of(current.project), current.consultant]
-            if r is not None and r.pk != by.pk
-        ],
+    _notify_desk_and_consultant(
+        current,
+        by=by,
         kind="appointment_rescheduled",
         title=_("预约改期：%(what)s") % {"what": _describe(current)},
         body=_("原定 %(time)s") % {"time": previous},
-        url=appointment_detail_url(current),
-        project_id=current.project_id,
     )
     return current
 

@@ -32,6 +32,7 @@ from anchang.followups.services import REASON_FIRST_VISIT, followup_schedule
 from anchang.inventory.models import ProjectSettings
 from anchang.reception.models import ClubStatus, Visit, VisitKind, VisitState
 from anchang.reception.services import visit_end
+from anchang.reception.stations import is_desk
 
 logger = logging.getLogger("anchang.checkout")
 
@@ -86,7 +87,7 @@ def format_duration(minutes: int) -> str:
 
 def may_check_out(*, visit: Visit, user: User) -> bool:
     """The receiving consultant (also when covering for the owner), the front desk and managers."""
-    if user.role in (Role.FRONTDESK, Role.MANAGER) or user.sees_all_projects:
+    if is_desk(user):
         return True
     return user.role == Role.CONSULTANT and visit.consultant_id == user.pk
 

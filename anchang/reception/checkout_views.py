@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from anchang.accounts.models import Role, User
-from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import DomainError, NotFound
+from anchang.reception.appointment_forms import apply_domain_error
 from anchang.reception.checkout import (
     INVALID_REASON_MAX_LENGTH,
     NEXT_STEP_MAX_LENGTH,
@@ -24,6 +24,7 @@ from anchang.reception.checkout import (
     visit_check_out,
 )
 from anchang.reception.models import ClubStatus, Visit
+from anchang.reception.stations import visit_for_stations
 
 PARTIAL = "reception/checkout/_checkout_form.html"
 PAGE = "reception/checkout/page.html"
@@ -72,12 +73,6 @@ class CheckoutForm(forms.Form):
         kwargs.setdefault("auto_id", "checkout_%s")
         super().__init__(*args, **kwargs)
 
-    def apply(self, error: DomainError) -> None:
-        for field, message in error.fields.items():
-            self.add_error(field if field in self.fields else None, message)
-        if not error.fields:
-            self.add_error(None, error.message)
-
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
@@ -85,18 +80,10 @@ def _user(request: HttpRequest) -> User:
 
 def _visit_for(request: HttpRequest, visit_id: int) -> Visit:
     """Those who see the visit page: the desk, managers, the receiver and the owner it covers for."""
-    user = _user(request)
-    visit = (
-        Visit.objects.select_related("project", "customer", "consultant", "covering_for")
-        .filter(pk=visit_id)
-        .first()
-    )
-    if visit is None or project_visible_to(user=user, project_id=visit.project_id) is None:
-        raise Http404
-    is_desk = user.role in (Role.FRONTDESK, Role.MANAGER) or user.sees_all_projects
-    if not is_desk and user.pk not in (visit.consultant_id, visit.covering_for_id):
-        raise Http404
-    return visit
+    try:
+        return visit_for_stations(user=_user(request), visit_id=visit_id)
+    except NotFound:
+        raise Http404 from None
 
 
 @login_required
@@ -127,7 +114,7 @@ def checkout(request: HttpRequest, visit_id: int) -> HttpResponse:
             except NotFound:
                 raise Http404 from None
             except DomainError as error:
-                form.apply(error)
+                apply_domain_error(form, error, {})
                 status = error.status
                 error_message = "" if error.fields else error.message
             else:

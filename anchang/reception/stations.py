@@ -174,9 +174,9 @@ def stations_ensure_defaults(*, project: Project) -> list[Station]:
     order, flags, a deactivated station) survive a rerun.
     """
     existing = set(Station.objects.filter(project=project).values_list("code", flat=True))
-    start = Station.objects.filter(project=project).aggregate(top=Max("sort_order"))["top"] or 0
+    first = station_next_sort_order(project=project)
     created: list[Station] = []
-    for index, spec in enumerate(default_station_specs(), start=1):
+    for index, spec in enumerate(default_station_specs()):
         if spec.code in existing:
             continue
         created.append(
@@ -186,7 +186,7 @@ def stations_ensure_defaults(*, project: Project) -> list[Station]:
                 name=spec.name,
                 purpose=spec.purpose,
                 key_points="\n".join(spec.key_points),
-                sort_order=start + index * 10,
+                sort_order=first + index * 10,
                 required_on_first_visit=spec.required,
                 is_risk_disclosure=spec.risk_disclosure,
                 in_return_route=spec.return_route,
@@ -221,6 +221,7 @@ def station_managed_by(*, user: User, station_id: int) -> Station:
 
 
 def station_next_sort_order(*, project: Project) -> int:
+    """One step (10) past the end of the route: where a new station goes."""
     top = Station.objects.filter(project=project).aggregate(top=Max("sort_order"))["top"]
     return (top or 0) + 10
 
@@ -255,19 +256,23 @@ def station_set_active(*, station: Station, active: bool) -> Station:
 # --- during a visit ---------------------------------------------------------------------------------
 
 
-def _is_desk(user: User) -> bool:
+def is_desk(user: User) -> bool:
+    """The front desk, managers and admins: they work on every visit of their projects."""
     return user.role in DESK_ROLES or user.sees_all_projects
 
 
 def may_work_on_visit(*, user: User, visit: Visit) -> bool:
     """The receiving consultant, the owner they cover for (代接待), or the desk and managers."""
-    return _is_desk(user) or user.pk in (visit.consultant_id, visit.covering_for_id)
+    return is_desk(user) or user.pk in (visit.consultant_id, visit.covering_for_id)
 
 
 def visit_for_stations(*, user: User, visit_id: int) -> Visit:
-    """The visit, if the user may work on it; anyone else is told it does not exist (api.md 404)."""
+    """The visit, if the user may work on it; anyone else is told it does not exist (api.md 404).
+
+    The visit page and the check-out page open their visit through this as well.
+    """
     visit = (
-        Visit.objects.select_related("project", "customer", "consultant", "covering_for")
+        Visit.objects.select_related("project", "customer", "customer__owner", "consultant", "covering_for")
         .filter(pk=visit_id)
         .first()
     )
@@ -623,7 +628,8 @@ def visit_stations_context(*, visit: Visit, viewer: User) -> dict[str, Any]:
         "rows": route.rows,
         "current": current,
         "current_scripts": scripts_for_station(station=current.station) if current else [],
-        "missing_required": route.missing_required if visit.kind == VisitKind.FIRST else [],
+        # Only a first visit has required stations (`station_required_for`): empty for the others.
+        "missing_required": route.missing_required,
         "can_tick": not ended and may_work_on_visit(user=viewer, visit=visit),
         "visit_ended": ended,
     }

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from anchang.accounts.models import Role, User
 from anchang.accounts.navigation import project_page
-from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import DomainError, NotFound
 from anchang.customers.needs_views import needs_context, recommendations_context
 from anchang.customers.selectors import customer_search
@@ -20,9 +19,7 @@ from anchang.reception.checkout import checkout_context
 from anchang.reception.forms import CheckInForm, OverrideForm, RotationActionForm
 from anchang.reception.models import Visit, VisitState
 from anchang.reception.services import attribution_override, check_in, preview_check_in
-from anchang.reception.stations import visit_stations_context
-
-DESK_ROLES = (Role.FRONTDESK, Role.MANAGER)
+from anchang.reception.stations import DESK_ROLES, is_desk, visit_for_stations, visit_stations_context
 
 
 def _user(request: HttpRequest) -> User:
@@ -127,18 +124,10 @@ def desk_live(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 def _visit_for(request: HttpRequest, visit_id: int) -> Visit:
-    user = _user(request)
-    visit = (
-        Visit.objects.select_related("project", "customer", "customer__owner", "consultant", "covering_for")
-        .filter(pk=visit_id)
-        .first()
-    )
-    if visit is None or project_visible_to(user=user, project_id=visit.project_id) is None:
-        raise Http404
-    is_desk = user.role in DESK_ROLES or user.sees_all_projects
-    if not is_desk and user.pk not in (visit.consultant_id, visit.covering_for_id):
-        raise Http404
-    return visit
+    try:
+        return visit_for_stations(user=_user(request), visit_id=visit_id)
+    except NotFound:
+        raise Http404 from None
 
 
 @login_required
@@ -146,7 +135,7 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
     """The visit page: the consultant's screen during a tour, the desk's record afterwards."""
     visit = _visit_for(request, visit_id)
     user = _user(request)
-    is_desk = user.role in DESK_ROLES or user.sees_all_projects
+    desk = is_desk(user)
     context: dict[str, object] = {
         "visit": visit,
         "project": visit.project,
@@ -154,11 +143,11 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
             "decided_at", "pk"
         ),
         "override_form": OverrideForm(consultants=selectors.project_consultants(project=visit.project))
-        if is_desk
+        if desk
         else None,
         "can_see_phone": user.pk == visit.customer.owner_id,
-        "can_open_customer": is_desk or user.pk == visit.customer.owner_id,
-        "active_nav": "checkin" if is_desk else "home",
+        "can_open_customer": desk or user.pk == visit.customer.owner_id,
+        "active_nav": "checkin" if desk else "home",
         **checkout_context(visit=visit, viewer=user),
     }
     # The tour, the needs and the recommendations are for whoever may work on this customer.
