@@ -1,17 +1,25 @@
 """API plumbing shared by every router: the error format of api.md, input types and pagination."""
 
+import re
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
-from anchang.core.errors import DomainError
+from anchang.core.errors import DomainError, NotFound
+from anchang.core.privacy import mask_phone
+
+if TYPE_CHECKING:
+    from anchang.accounts.models import User
+    from anchang.inventory.models import Project
 
 MAX_PAGE_SIZE = 200
 # OFFSET beyond a signed 64-bit integer crashes SQLite ("datatype mismatch") and PostgreSQL; no list
@@ -45,6 +53,13 @@ def _blank_to_none(value: object) -> object:
 NoNul = AfterValidator(_reject_nul)
 BlankIsNone = BeforeValidator(_blank_to_none)
 
+# A primary key in a path or body: beyond a signed 64-bit integer the database cannot compare it (a 500),
+# so such a number is refused as invalid input.
+DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# `?limit=&offset=` of lists answered through `paginate`: a limit beyond MAX_PAGE_SIZE is clamped.
+PageLimit = Annotated[int, Field(ge=0, description=f"每页条数，超过 {MAX_PAGE_SIZE} 按 {MAX_PAGE_SIZE} 计")]
+PageOffset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+
 # Money and areas leave the API as decimal strings with two places ("3120000.00"), never floats.
 DecimalString = Annotated[
     Decimal,
@@ -53,6 +68,40 @@ DecimalString = Annotated[
         {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["3120000.00"]}, mode="serialization"
     ),
 ]
+
+
+def request_user(request: HttpRequest) -> "User":
+    """The caller: every operation but login runs behind BearerTokenAuth, which sets `request.user`."""
+    return request.user  # type: ignore[return-value]
+
+
+def visible_project(user: "User", project_id: int | None) -> "Project":
+    """The project `project_id`, or with no id the caller's first project; a project the caller is not a
+    member of answers 404 exactly like one that does not exist (api.md)."""
+    from anchang.accounts.selectors import project_list_visible_to, project_visible_to
+
+    project = (
+        project_visible_to(user=user, project_id=project_id)
+        if project_id is not None
+        else project_list_visible_to(user=user).first()
+    )
+    if project is None:
+        raise NotFound(_("项目不存在，或您无权查看。"))
+    return project
+
+
+def local_or_none(value: datetime | None) -> datetime | None:
+    """Times leave the API in the project's time zone (Asia/Shanghai), never in UTC."""
+    return timezone.localtime(value) if value is not None else None
+
+
+# Free text typed by staff (a customer's name, a timeline entry) may hold a mobile number.
+_MOBILE_IN_TEXT = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+
+
+def mask_phones_in_text(text: str) -> str:
+    """`王 13812341234` → `王 138****1234`, for whoever may not see the customer's number."""
+    return _MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)
 
 
 def error_response(

@@ -4,26 +4,34 @@ Mobiles leave masked (`138****1234`) unless the caller owns the customer; a full
 only comes from `POST /customers/{id}/reveal-phone`, which writes an access-log row each time.
 """
 
-import re
 from datetime import datetime
 from typing import Annotated
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from anchang.accounts.models import Role, User
-from anchang.accounts.selectors import project_list_visible_to, project_visible_to
-from anchang.core.api import MAX_OFFSET, MAX_PAGE_SIZE, BlankIsNone, NoNul, error_responses
+from anchang.core.api import (
+    MAX_PAGE_SIZE,
+    BlankIsNone,
+    DbId,
+    NoNul,
+    PageLimit,
+    PageOffset,
+    error_responses,
+    local_or_none,
+    mask_phones_in_text,
+    request_user,
+    visible_project,
+)
 from anchang.core.audit import client_ip
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.phones import national_digits
 from anchang.core.privacy import mask_phone, public_name
 from anchang.customers import pool
 from anchang.customers.models import Customer
-from anchang.inventory.models import Project
 
 router = Router(tags=["customers"])
 
@@ -31,10 +39,6 @@ router = Router(tags=["customers"])
 # answer says "at least" (`count_is_estimate`, api.md) instead of scanning them all (quality S7).
 COUNT_CAP = 10_000
 TIMELINE_LENGTH = 50
-# Free text written by staff (event texts, names) may hold a number: masked for whoever may not see it.
-_MOBILE_IN_TEXT = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
-
-DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class CustomerFilters(Schema):
@@ -42,8 +46,8 @@ class CustomerFilters(Schema):
     q: Annotated[str, Field(max_length=100), NoNul] = Field(
         "", description="姓名、拼音或首字母、手机尾号 4 位或完整手机号"
     )
-    limit: Annotated[int, Field(ge=0, description="每页条数，超过 200 按 200 计")] = 50
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+    limit: PageLimit = 50
+    offset: PageOffset = 0
 
 
 class CustomerListItem(Schema):
@@ -105,32 +109,9 @@ class RevealOut(Schema):
     phone: str = Field(description="完整手机号（11 位）")
 
 
-def _caller(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _require_customer_role(user: User) -> None:
     if not pool.may_list_customers(user):
         raise Forbidden()
-
-
-def _project_for(user: User, project_id: int | None) -> Project:
-    project = (
-        project_visible_to(user=user, project_id=project_id)
-        if project_id is not None
-        else project_list_visible_to(user=user).first()
-    )
-    if project is None:
-        raise NotFound(_("项目不存在，或您无权查看。"))
-    return project
-
-
-def _local(value: datetime | None) -> datetime | None:
-    return timezone.localtime(value) if value is not None else None
-
-
-def _masked_text(text: str) -> str:
-    return _MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)
 
 
 def _display_name(viewer: User, customer: Customer, *, full: bool) -> str:
@@ -140,7 +121,7 @@ def _display_name(viewer: User, customer: Customer, *, full: bool) -> str:
         return customer.name
     if customer.owner_id is None and viewer.role == Role.CONSULTANT:
         return public_name(customer.name, customer.gender)
-    return _masked_text(customer.name)
+    return mask_phones_in_text(customer.name)
 
 
 def _phone(customer: Customer, *, full: bool) -> str:
@@ -160,7 +141,7 @@ def _list_item(viewer: User, customer: Customer) -> CustomerListItem:
         phone=_phone(customer, full=full),
         owner_id=customer.owner_id,
         owner_name=owner.display_name if owner is not None else None,
-        protected_until=_local(customer.protected_until),
+        protected_until=local_or_none(customer.protected_until),
         intent_level=customer.intent_level,
         stage=customer.stage,
         in_pool=_in_pool(customer),
@@ -184,9 +165,9 @@ def _page(customers: QuerySet[Customer], *, limit: int, offset: int) -> tuple[li
 )
 def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> CustomerPage:
     """The desk and managers see the project's customers; a consultant their own and the pool."""
-    user = _caller(request)
+    user = request_user(request)
     _require_customer_role(user)
-    project = _project_for(user, filters.project)
+    project = visible_project(user, filters.project)
     customers = pool.customer_list_visible_to(user=user, project=project, q=filters.q)
     rows, count, estimate = _page(customers, limit=filters.limit, offset=filters.offset)
     return CustomerPage(
@@ -209,12 +190,12 @@ def _visible_customer(user: User, customer_id: int) -> Customer:
     summary="客户详情：归属、保护期与动态",
 )
 def customer_detail(request: HttpRequest, customer_id: DbId) -> CustomerDetail:
-    user = _caller(request)
+    user = request_user(request)
     _require_customer_role(user)
     customer = _visible_customer(user, customer_id)
     full = pool.phone_visible_to(user=user, customer=customer)
     events = list(customer.events.select_related("by")[:TIMELINE_LENGTH])
-    text = (lambda value: value) if full else _masked_text
+    text = (lambda value: value) if full else mask_phones_in_text
     return CustomerDetail(
         id=customer.pk,
         project_id=customer.project_id,
@@ -227,12 +208,12 @@ def customer_detail(request: HttpRequest, customer_id: DbId) -> CustomerDetail:
         is_owner=customer.is_owner,
         owner_id=customer.owner_id,
         owner_name=customer.owner.display_name if customer.owner is not None else None,
-        protected_until=_local(customer.protected_until),
-        first_visit_at=_local(customer.first_visit_at),
-        last_visit_at=_local(customer.last_visit_at),
-        last_contact_at=_local(customer.last_contact_at),
+        protected_until=local_or_none(customer.protected_until),
+        first_visit_at=local_or_none(customer.first_visit_at),
+        last_visit_at=local_or_none(customer.last_visit_at),
+        last_contact_at=local_or_none(customer.last_contact_at),
         in_pool=_in_pool(customer),
-        pooled_at=_local(customer.pooled_at),
+        pooled_at=local_or_none(customer.pooled_at),
         pool_reason=customer.pool_reason,
         timeline=[
             TimelineItem(
@@ -254,7 +235,7 @@ def customer_detail(request: HttpRequest, customer_id: DbId) -> CustomerDetail:
     summary="查看完整手机号（需权限与原因，记录访问日志）",
 )
 def customer_reveal_phone(request: HttpRequest, customer_id: DbId, payload: RevealIn) -> RevealOut:
-    user = _caller(request)
+    user = request_user(request)
     _require_customer_role(user)
     customer = _visible_customer(user, customer_id)
     # The service checks the permission (403) before the reason (400), and logs the reveal.
@@ -271,7 +252,7 @@ def customer_reveal_phone(request: HttpRequest, customer_id: DbId, payload: Reve
 )
 def customer_claim(request: HttpRequest, customer_id: DbId) -> CustomerListItem:
     """409 `pool_customer_taken` when someone else was first, `pool_claim_limit` beyond the daily cap."""
-    user = _caller(request)
+    user = request_user(request)
     _require_customer_role(user)
     customer = _visible_customer(user, customer_id)
     claimed = pool.pool_claim(customer=customer, consultant=user)

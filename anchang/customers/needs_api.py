@@ -7,8 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from pydantic import BeforeValidator, WithJsonSchema
 
-from anchang.accounts.models import User
-from anchang.core.api import error_responses
+from anchang.core.api import error_responses, request_user
 from anchang.core.errors import InvalidInput, NotFound
 from anchang.customers.needs import (
     needs_intent_update,
@@ -41,10 +40,6 @@ NumberIn = Annotated[
     WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "null"}]}),
 ]
 MONEY_HELP = '元，如 "3120000.00"'
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class NeedsIn(Schema):
@@ -110,7 +105,7 @@ class RecommendationOut(Schema):
     tags=["customers"],
 )
 def visit_needs_patch(request: HttpRequest, visit_id: int, payload: VisitPatchIn) -> dict[str, object]:
-    user = _user(request)
+    user = request_user(request)
     visit = needs_visit_visible_to(user=user, visit_id=visit_id)
     if visit is None:
         raise NotFound()
@@ -145,7 +140,7 @@ def visit_needs_patch(request: HttpRequest, visit_id: int, payload: VisitPatchIn
 def customer_recommendations(
     request: HttpRequest, customer_id: int, limit: int = DEFAULT_LIMIT
 ) -> list[dict[str, object]]:
-    customer = customer_visible_to(user=_user(request), customer_id=customer_id)
+    customer = customer_visible_to(user=request_user(request), customer_id=customer_id)
     if customer is None:
         raise NotFound()
     return [

@@ -6,7 +6,7 @@ those of their own customers; anything else answers 404, never revealing that it
 names and mobiles leave masked through `core.privacy` unless the caller owns the customer.
 """
 
-import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -18,15 +18,19 @@ from ninja import Body, Field, Header, Query, Router, Schema
 from ninja.responses import Status
 
 from anchang.accounts.models import User
-from anchang.accounts.selectors import project_list_visible_to, project_visible_to
 from anchang.core.api import (
     MAX_OFFSET,
     MAX_PAGE_SIZE,
     BlankIsNone,
+    DbId,
     DecimalString,
     NoNul,
     error_responses,
+    local_or_none,
+    mask_phones_in_text,
     paginate,
+    request_user,
+    visible_project,
 )
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.idempotency import run_idempotent
@@ -42,33 +46,22 @@ from anchang.inventory.services import UnitNotAvailable
 
 router = Router(tags=["deals"])
 
-DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 # Money in yuan as api.md pins it: a decimal string (a JSON number is accepted too).
 MoneyIn = Annotated[Decimal, Field(max_digits=14, decimal_places=2, examples=["3120000.00"])]
 Reason = Annotated[str, Field(max_length=services.REASON_MAX_LENGTH), NoNul]
-# Free text typed by staff (a name) may hold a mobile: masked for whoever may not see it.
-_MOBILE_IN_TEXT = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _local(value: datetime | None) -> datetime | None:
-    return timezone.localtime(value) if value is not None else None
 
 
 def _project(user: User, pid: int) -> Project:
-    project = project_visible_to(user=user, project_id=pid) if selectors.may_view_deals(user) else None
-    if project is None:
+    if not selectors.may_view_deals(user):
+        # A role with no deals answers like a stranger to the project (404), not 403.
         raise NotFound(_("项目不存在，或您无权查看。"))
-    return project
+    return visible_project(user, pid)
 
 
 def _customer_name(viewer: User, customer: Customer) -> str:
     if phone_visible_to(user=viewer, customer=customer):
         return customer.name
-    return _MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group()), customer.name)
+    return mask_phones_in_text(customer.name)
 
 
 def _customer_phone(viewer: User, customer: Customer) -> str:
@@ -181,8 +174,8 @@ def _item_fields(viewer: User, s: Subscription) -> dict[str, Any]:
         "subscribed_on": s.subscribed_on,
         "sign_deadline": s.sign_deadline,
         "contract_number": s.contract_number,
-        "contracted_at": _local(s.contracted_at),
-        "cancelled_at": _local(s.cancelled_at),
+        "contracted_at": local_or_none(s.contracted_at),
+        "cancelled_at": local_or_none(s.cancelled_at),
         "replaced_by_id": s.replaced_by_id,
     }
 
@@ -194,7 +187,7 @@ def _detail(viewer: User, subscription_id: int) -> SubscriptionDetail:
     return SubscriptionDetail(
         **_item_fields(viewer, s),
         approved_by_id=s.approved_by_id,
-        approved_at=_local(s.approved_at),
+        approved_at=local_or_none(s.approved_at),
         approval_note=s.approval_note,
         cancel_reason=s.cancel_reason,
         reservation_id=s.reservation_id,
@@ -250,7 +243,7 @@ def subscription_create_endpoint(
     payload: SubscriptionIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> Status[dict[str, object]]:
-    user = _user(request)
+    user = request_user(request)
     customer = _customer_for_sale(user, payload.customer_id)
 
     def work() -> tuple[int, dict[str, object]]:
@@ -321,16 +314,10 @@ class SubscriptionFilters(Schema):
     summary="认购列表（顾问只看自己客户的）",
 )
 def subscription_list(request: HttpRequest, filters: Query[SubscriptionFilters]) -> SubscriptionPage:
-    user = _user(request)
+    user = request_user(request)
     if not selectors.may_view_deals(user):
         raise Forbidden()
-    project = (
-        _project(user, filters.project)
-        if filters.project is not None
-        else project_list_visible_to(user=user).first()
-    )
-    if project is None:
-        raise NotFound(_("项目不存在，或您无权查看。"))
+    project = visible_project(user, filters.project)
     rows = selectors.subscription_list_visible_to(
         user=user,
         project=project,
@@ -348,7 +335,18 @@ def subscription_list(request: HttpRequest, filters: Query[SubscriptionFilters])
     summary="认购详情与变更记录",
 )
 def subscription_detail(request: HttpRequest, subscription_id: DbId) -> SubscriptionDetail:
-    return _detail(_user(request), subscription_id)
+    return _detail(request_user(request), subscription_id)
+
+
+def _act(
+    request: HttpRequest, subscription_id: int, service: Callable[..., object], **arguments: object
+) -> SubscriptionDetail:
+    """Run one step of a subscription's life and answer its detail. The visibility check comes first:
+    a subscription the caller may not see is a 404, before the service could answer 403 or 409."""
+    user = request_user(request)
+    _visible(user, subscription_id)
+    service(subscription_id=subscription_id, by=user, **arguments)
+    return _detail(user, subscription_id)
 
 
 @router.post(
@@ -359,12 +357,7 @@ def subscription_detail(request: HttpRequest, subscription_id: DbId) -> Subscrip
 def subscription_approve(
     request: HttpRequest, subscription_id: DbId, payload: Body[NoteIn | None] = None
 ) -> SubscriptionDetail:
-    user = _user(request)
-    _visible(user, subscription_id)
-    services.subscription_approve(
-        subscription_id=subscription_id, by=user, note=payload.note if payload else ""
-    )
-    return _detail(user, subscription_id)
+    return _act(request, subscription_id, services.subscription_approve, note=payload.note if payload else "")
 
 
 @router.post(
@@ -375,12 +368,7 @@ def subscription_approve(
 def subscription_reject(
     request: HttpRequest, subscription_id: DbId, payload: Body[NoteIn | None] = None
 ) -> SubscriptionDetail:
-    user = _user(request)
-    _visible(user, subscription_id)
-    services.subscription_reject(
-        subscription_id=subscription_id, by=user, note=payload.note if payload else ""
-    )
-    return _detail(user, subscription_id)
+    return _act(request, subscription_id, services.subscription_reject, note=payload.note if payload else "")
 
 
 @router.post(
@@ -394,12 +382,12 @@ def subscription_reject(
 def subscription_contract(
     request: HttpRequest, subscription_id: DbId, payload: Body[ContractIn | None] = None
 ) -> SubscriptionDetail:
-    user = _user(request)
-    _visible(user, subscription_id)
-    services.subscription_contract(
-        subscription_id=subscription_id, by=user, contract_number=payload.contract_number if payload else ""
+    return _act(
+        request,
+        subscription_id,
+        services.subscription_contract,
+        contract_number=payload.contract_number if payload else "",
     )
-    return _detail(user, subscription_id)
 
 
 @router.post(
@@ -411,12 +399,9 @@ def subscription_contract(
 def subscription_cancel(
     request: HttpRequest, subscription_id: DbId, payload: Body[ReasonIn | None] = None
 ) -> SubscriptionDetail:
-    user = _user(request)
-    _visible(user, subscription_id)
-    services.subscription_cancel(
-        subscription_id=subscription_id, by=user, reason=payload.reason if payload else ""
+    return _act(
+        request, subscription_id, services.subscription_cancel, reason=payload.reason if payload else ""
     )
-    return _detail(user, subscription_id)
 
 
 @router.post(
@@ -427,7 +412,7 @@ def subscription_cancel(
 def subscription_change_unit(
     request: HttpRequest, subscription_id: DbId, payload: ChangeUnitIn
 ) -> Status[SubscriptionDetail]:
-    user = _user(request)
+    user = request_user(request)
     _visible(user, subscription_id)
     replacement = services.subscription_change_unit(
         subscription_id=subscription_id,
@@ -473,11 +458,11 @@ def _hold_out(hold: Hold) -> HoldOut:
         unit_id=hold.unit_id,
         unit_label=hold.unit.label,
         reason=hold.reason,
-        expires_at=_local(hold.expires_at),
+        expires_at=local_or_none(hold.expires_at),
         created_by_id=hold.created_by_id,
         created_by_name=hold.created_by.display_name,
         created_at=timezone.localtime(hold.created_at),
-        released_at=_local(hold.released_at),
+        released_at=local_or_none(hold.released_at),
         release_reason=hold.release_reason,
     )
 
@@ -495,7 +480,7 @@ def _visible_unit(user: User, uid: int) -> Unit:
     summary="销控房源（经理）",
 )
 def unit_hold(request: HttpRequest, uid: DbId, payload: HoldIn) -> Status[HoldOut]:
-    user = _user(request)
+    user = request_user(request)
     _visible_unit(user, uid)
     hold = services.hold_create(unit_id=uid, reason=payload.reason, expires_at=payload.expires_at, by=user)
     hold.created_by = user
@@ -508,7 +493,7 @@ def unit_hold(request: HttpRequest, uid: DbId, payload: HoldIn) -> Status[HoldOu
     summary="解除销控（经理）",
 )
 def unit_release(request: HttpRequest, uid: DbId, payload: ReleaseIn) -> HoldOut:
-    user = _user(request)
+    user = request_user(request)
     _visible_unit(user, uid)
     hold = services.hold_release(unit_id=uid, reason=payload.reason, by=user)
     return _hold_out(Hold.objects.select_related("unit__building", "created_by").get(pk=hold.pk))
@@ -530,7 +515,7 @@ class PageFilters(Schema):
     summary="销控中的房源",
 )
 def hold_list(request: HttpRequest, pid: DbId, filters: Query[PageFilters]) -> HoldPage:
-    project = _project(_user(request), pid)
+    project = _project(request_user(request), pid)
     page, count = paginate(selectors.holds_open(project=project), limit=filters.limit, offset=filters.offset)
     return HoldPage(items=[_hold_out(h) for h in page], count=count)
 
@@ -586,7 +571,7 @@ def _reservation_out(viewer: User, r: Reservation) -> ReservationOut:
     summary="认筹（按项目顺序编号）",
 )
 def reservation_create(request: HttpRequest, pid: DbId, payload: ReservationIn) -> Status[ReservationOut]:
-    user = _user(request)
+    user = request_user(request)
     project = _project(user, pid)
     customer = _customer_for_sale(user, payload.customer_id)
     if customer.project_id != project.pk:
@@ -603,7 +588,7 @@ def reservation_create(request: HttpRequest, pid: DbId, payload: ReservationIn) 
     summary="认筹列表",
 )
 def reservation_list(request: HttpRequest, pid: DbId, filters: Query[ReservationFilters]) -> ReservationPage:
-    user = _user(request)
+    user = request_user(request)
     project = _project(user, pid)
     rows = selectors.reservation_list_visible_to(user=user, project=project, status=filters.status)
     page, count = paginate(rows, limit=filters.limit, offset=filters.offset)
@@ -618,7 +603,7 @@ def reservation_list(request: HttpRequest, pid: DbId, filters: Query[Reservation
 def reservation_refund(
     request: HttpRequest, reservation_id: DbId, payload: Body[ReasonIn | None] = None
 ) -> ReservationOut:
-    user = _user(request)
+    user = request_user(request)
     if selectors.reservation_visible_to(user=user, reservation_id=reservation_id) is None:
         raise NotFound(_("认筹不存在，或您无权查看。"))
     reservation = services.reservation_refund(
@@ -670,7 +655,7 @@ def _day_out(figures: DayFigures) -> DayOut:
     summary="销售汇总：按天的认购、签约、退订套数与金额（经理）",
 )
 def project_sales_summary(request: HttpRequest, pid: DbId, filters: Query[SummaryFilters]) -> SummaryOut:
-    user = _user(request)
+    user = request_user(request)
     project = _project(user, pid)
     if not user.is_site_manager:
         raise Forbidden(_("只有案场经理可以查看销售汇总。"))

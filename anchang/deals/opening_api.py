@@ -13,9 +13,18 @@ from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import Status
 
-from anchang.accounts.models import User
 from anchang.accounts.selectors import project_list_visible_to
-from anchang.core.api import MAX_OFFSET, BlankIsNone, DecimalString, NoNul, error_responses, paginate
+from anchang.core.api import (
+    BlankIsNone,
+    DbId,
+    DecimalString,
+    NoNul,
+    PageLimit,
+    PageOffset,
+    error_responses,
+    paginate,
+    request_user,
+)
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.idempotency import run_idempotent
 from anchang.core.privacy import mask_phone, public_name
@@ -27,12 +36,9 @@ from anchang.deals.opening_selectors import (
     opening_buyers,
     opening_progress,
 )
-from anchang.inventory.models import Unit
+from anchang.inventory.api import UnitPage, unit_page
 
 router = Router(tags=["openings"])
-
-MAX_ID = 2**63 - 1
-DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class OpeningOut(Schema):
@@ -53,27 +59,10 @@ class OpeningOut(Schema):
     available: int
 
 
-class OpeningUnitOut(Schema):
-    id: int
-    building: str
-    number: str
-    floor: int
-    bedrooms: int
-    area: DecimalString
-    orientation: str
-    total_price: DecimalString
-    status: str
-
-
-class OpeningUnitPage(Schema):
-    items: list[OpeningUnitOut]
-    count: int
-
-
 class OpeningUnitFilters(Schema):
     building_id: Annotated[DbId | None, BlankIsNone] = None
-    limit: Annotated[int, Field(ge=0, description="每页条数，超过 200 按 200 计")] = 100
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+    limit: PageLimit = 100
+    offset: PageOffset = 0
 
 
 class OpeningBuyerOut(Schema):
@@ -94,8 +83,8 @@ class OpeningBuyerPage(Schema):
 
 class OpeningBuyerFilters(Schema):
     q: Annotated[str, Field(max_length=50), NoNul] = ""
-    limit: Annotated[int, Field(ge=0, description="每页条数，超过 200 按 200 计")] = 100
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+    limit: PageLimit = 100
+    offset: PageOffset = 0
 
 
 class SelectionIn(Schema):
@@ -113,12 +102,8 @@ class SelectionOut(Schema):
     deposit: DecimalString
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _session_or_error(request: HttpRequest, session_id: int) -> OpeningSession:
-    user = _user(request)
+    user = request_user(request)
     session = (
         OpeningSession.objects.select_related("project")
         .filter(pk=session_id, project__in=project_list_visible_to(user=user))
@@ -158,34 +143,19 @@ def opening_detail(request: HttpRequest, session_id: DbId) -> OpeningOut:
     )
 
 
-def _unit_out(unit: Unit) -> OpeningUnitOut:
-    return OpeningUnitOut(
-        id=unit.pk,
-        building=unit.building.name,
-        number=unit.number,
-        floor=unit.floor,
-        bedrooms=unit.bedrooms,
-        area=unit.gross_area,
-        orientation=unit.orientation,
-        total_price=unit.list_price_total,
-        status=unit.status,
-    )
-
-
 @router.get(
     "/openings/{session_id}/units",
-    response={200: OpeningUnitPage, **error_responses(400, 401, 403, 404)},
+    response={200: UnitPage, **error_responses(400, 401, 403, 404)},
     summary="本场可选房源（分页）",
 )
 def opening_units(
     request: HttpRequest,
     session_id: DbId,
     filters: Query[OpeningUnitFilters],
-) -> OpeningUnitPage:
+) -> dict[str, object]:
     session = _session_or_error(request, session_id)
     units = opening_available_units(session=session, building_id=filters.building_id)
-    page, count = paginate(units, limit=filters.limit, offset=filters.offset)
-    return OpeningUnitPage(items=[_unit_out(u) for u in page], count=count)
+    return unit_page(units, limit=filters.limit, offset=filters.offset)
 
 
 @router.get(
@@ -243,7 +213,7 @@ def opening_selection_create(
     payload: SelectionIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> Status[dict[str, object]]:
-    user = _user(request)
+    user = request_user(request)
     session = _session_or_error(request, session_id)
 
     def work() -> tuple[int, dict[str, object]]:

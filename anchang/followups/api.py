@@ -9,8 +9,15 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from anchang.accounts.models import User
-from anchang.core.api import MAX_OFFSET, MAX_PAGE_SIZE, BlankIsNone, NoNul, error_responses
+from anchang.core.api import (
+    MAX_OFFSET,
+    MAX_PAGE_SIZE,
+    BlankIsNone,
+    DbId,
+    NoNul,
+    error_responses,
+    request_user,
+)
 from anchang.core.errors import NotFound
 from anchang.customers.selectors import customer_visible_to
 from anchang.followups.models import FollowUp
@@ -19,10 +26,6 @@ from anchang.followups.services import callback_record, followup_record
 from anchang.reception.models import Visit
 
 router = Router(tags=["follow-ups"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class FollowUpIn(Schema):
@@ -71,7 +74,7 @@ def _out(follow_up: FollowUp) -> FollowUpOut:
     ),
 )
 def followup_create(request: HttpRequest, customer_id: int, payload: FollowUpIn) -> Status[FollowUpOut]:
-    user = _user(request)
+    user = request_user(request)
     customer = customer_visible_to(user=user, customer_id=customer_id)
     if customer is None:
         raise NotFound()
@@ -90,7 +93,7 @@ def followup_create(request: HttpRequest, customer_id: int, payload: FollowUpIn)
 class FollowUpFilters(Schema):
     state: Annotated[Literal["open", "overdue", "done"] | None, BlankIsNone] = None
     mine: bool = False
-    customer_id: Annotated[int | None, BlankIsNone] = Field(default=None, ge=1, le=2**63 - 1)
+    customer_id: Annotated[DbId | None, BlankIsNone] = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
@@ -105,7 +108,7 @@ class FollowUpFilters(Schema):
     ),
 )
 def followup_list(request: HttpRequest, filters: Query[FollowUpFilters]) -> list[FollowUpOut]:
-    user = _user(request)
+    user = request_user(request)
     if (
         filters.customer_id is not None
         and customer_visible_to(user=user, customer_id=filters.customer_id) is None
@@ -148,7 +151,7 @@ def callback_create(request: HttpRequest, visit_id: int, payload: CallbackIn) ->
     if visit is None:
         raise NotFound()
     callback = callback_record(
-        visit=visit, by=_user(request), satisfaction=payload.satisfaction, comments=payload.comments
+        visit=visit, by=request_user(request), satisfaction=payload.satisfaction, comments=payload.comments
     )
     return Status(
         201,

@@ -1,16 +1,26 @@
 from decimal import Decimal
 from typing import Annotated
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from anchang.accounts.models import Role, User
-from anchang.accounts.selectors import project_list_visible_to, project_visible_to, staff_of_project
-from anchang.core.api import MAX_OFFSET, BlankIsNone, DecimalString, NoNul, error_responses, paginate
-from anchang.core.errors import Forbidden, InvalidInput, NotFound
-from anchang.inventory.models import Building, Project, UnitStatus
+from anchang.accounts.models import Role
+from anchang.accounts.selectors import project_list_visible_to, staff_of_project
+from anchang.core.api import (
+    BlankIsNone,
+    DecimalString,
+    NoNul,
+    PageLimit,
+    PageOffset,
+    error_responses,
+    paginate,
+    request_user,
+    visible_project,
+)
+from anchang.core.errors import Forbidden, InvalidInput
+from anchang.inventory.models import Building, Project, Unit, UnitStatus
 from anchang.inventory.selectors import unit_search
 
 router = Router(tags=["projects"])
@@ -64,21 +74,35 @@ class UnitFilters(Schema):
     bedrooms: Annotated[Bedrooms | None, BlankIsNone] = None
     min_total: Annotated[Money | None, BlankIsNone] = None
     max_total: Annotated[Money | None, BlankIsNone] = None
-    limit: Annotated[int, Field(ge=0, description="每页条数，超过 200 按 200 计")] = 100
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+    limit: PageLimit = 100
+    offset: PageOffset = 0
 
 
-def _project_or_404(request: HttpRequest, pid: int) -> Project:
-    # A project the caller is not a member of answers exactly like one that does not exist (api.md).
-    project = project_visible_to(user=request.user, project_id=pid)  # type: ignore[arg-type]
-    if project is None:
-        raise NotFound(_("项目不存在，或您无权查看。"))
-    return project
+def unit_page(units: QuerySet[Unit], *, limit: int, offset: int) -> dict[str, object]:
+    """One page of units in the shape of UnitPage (this list and the units of an opening day).
+
+    Plain rows, validated once by ninja against UnitPage: buyers on opening day poll these lists, and
+    building 200 model objects and then 200 schema objects cost ten times what the rows do (S3)."""
+    rows = units.values(
+        "id",
+        "number",
+        "floor",
+        "bedrooms",
+        "orientation",
+        "status",
+        building_name=F("building__name"),
+        area=F("gross_area"),
+        total_price=F("list_price_total"),
+    )
+    page, count = paginate(rows, limit=limit, offset=offset)
+    for row in page:
+        row["building"] = row.pop("building_name")
+    return {"items": page, "count": count}
 
 
 @router.get("/projects", response={200: list[ProjectOut], **error_responses(401)}, summary="我可见的项目")
 def project_list(request: HttpRequest) -> list[Project]:
-    return list(project_list_visible_to(user=request.user))  # type: ignore[arg-type]
+    return list(project_list_visible_to(user=request_user(request)))
 
 
 @router.get(
@@ -87,8 +111,8 @@ def project_list(request: HttpRequest) -> list[Project]:
     summary="项目人员",
 )
 def project_staff(request: HttpRequest, pid: int, filters: Query[StaffFilters]) -> list[StaffOut]:
-    project = _project_or_404(request, pid)
-    user: User = request.user  # type: ignore[assignment]
+    user = request_user(request)
+    project = visible_project(user, pid)
     if not user.has_perm("accounts.view_staff"):
         raise Forbidden()
     return [
@@ -110,8 +134,8 @@ def project_staff(request: HttpRequest, pid: int, filters: Query[StaffFilters]) 
     summary="房源列表（可筛选、分页）",
 )
 def unit_list(request: HttpRequest, pid: int, filters: Query[UnitFilters]) -> dict[str, object]:
-    project = _project_or_404(request, pid)
-    user: User = request.user  # type: ignore[assignment]
+    user = request_user(request)
+    project = visible_project(user, pid)
     if not user.has_perm("inventory.view_board"):
         raise Forbidden()
     if (
@@ -128,20 +152,4 @@ def unit_list(request: HttpRequest, pid: int, filters: Query[UnitFilters]) -> di
         min_total=filters.min_total,
         max_total=filters.max_total,
     )
-    # Plain rows, validated once by ninja against UnitPage: buyers on opening day poll this list, and
-    # building 200 model objects and then 200 schema objects cost ten times what the rows do (S3).
-    rows = units.values(
-        "id",
-        "number",
-        "floor",
-        "bedrooms",
-        "orientation",
-        "status",
-        building_name=F("building__name"),
-        area=F("gross_area"),
-        total_price=F("list_price_total"),
-    )
-    page, count = paginate(rows, limit=filters.limit, offset=filters.offset)
-    for row in page:
-        row["building"] = row.pop("building_name")
-    return {"items": page, "count": count}
+    return unit_page(units, limit=filters.limit, offset=filters.offset)

@@ -7,10 +7,16 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from anchang.accounts.models import User
-from anchang.accounts.selectors import project_visible_to
-from anchang.core.api import BlankIsNone, NoNul, Page, error_responses, paginate
-from anchang.core.errors import Forbidden, NotFound
+from anchang.core.api import (
+    BlankIsNone,
+    NoNul,
+    Page,
+    error_responses,
+    paginate,
+    request_user,
+    visible_project,
+)
+from anchang.core.errors import Forbidden
 from anchang.knowledge import selectors
 
 router = Router(tags=["knowledge"])
@@ -43,10 +49,8 @@ class ArticlePage(Page):
     summary="知识库搜索（说辞、应知应会、岗位规范用语）",
 )
 def knowledge_search(request: HttpRequest, filters: Query[KnowledgeQuery]) -> ArticlePage:
-    user: User = request.user  # type: ignore[assignment]
-    project = project_visible_to(user=user, project_id=filters.project)
-    if project is None:
-        raise NotFound(_("项目不存在，或您无权查看。"))
+    user = request_user(request)
+    project = visible_project(user, filters.project)
     if not selectors.can_read_knowledge(user):
         raise Forbidden(_("您的角色不能查看知识库。"))
     articles, count = paginate(

@@ -9,7 +9,7 @@ from ninja.responses import Status
 
 from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_visible_to
-from anchang.core.api import error_responses
+from anchang.core.api import error_responses, request_user, visible_project
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.idempotency import run_idempotent
 from anchang.customers.needs import visit_intent_level_out, visit_needs_out
@@ -21,17 +21,6 @@ from anchang.reception.services import check_in
 from anchang.reception.stations import visit_station_rows
 
 router = Router(tags=["reception"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _project(request: HttpRequest, pid: int) -> Project:
-    project = project_visible_to(user=_user(request), project_id=pid)
-    if project is None:
-        raise NotFound(_("项目不存在，或您无权查看。"))
-    return project
 
 
 def _require(user: User, *roles: str) -> None:
@@ -79,8 +68,8 @@ def checkin_create(
     payload: CheckInIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> Status[dict[str, object]]:
-    project = _project(request, pid)
-    user = _user(request)
+    user = request_user(request)
+    project = visible_project(user, pid)
     _require(user, Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT)
 
     def work() -> tuple[int, dict[str, object]]:
@@ -147,8 +136,9 @@ def _entry_out(project: Project, entry: RotationEntry) -> QueueEntryOut:
     "/projects/{pid}/rotation", response={200: QueueOut, **error_responses(401, 403, 404)}, summary="今日轮排"
 )
 def rotation_get(request: HttpRequest, pid: int) -> QueueOut:
-    project = _project(request, pid)
-    _require(_user(request), Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT, Role.ATTENDANT)
+    user = request_user(request)
+    project = visible_project(user, pid)
+    _require(user, Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT, Role.ATTENDANT)
     return _queue_out(project)
 
 
@@ -169,8 +159,8 @@ def _consultant_of(project: Project, consultant_id: int) -> User:
     summary="上岗",
 )
 def rotation_sign_in(request: HttpRequest, pid: int, payload: SignInIn) -> QueueEntryOut:
-    project = _project(request, pid)
-    user = _user(request)
+    user = request_user(request)
+    project = visible_project(user, pid)
     consultant = _consultant_of(project, payload.consultant_id) if payload.consultant_id else user
     entry = rotation.rotation_sign_in(project=project, consultant=consultant, by=user)
     return _entry_out(project, entry)
@@ -187,10 +177,11 @@ class StateIn(Schema):
     summary="更改在岗状态",
 )
 def rotation_state(request: HttpRequest, pid: int, consultant_id: int, payload: StateIn) -> QueueEntryOut:
-    project = _project(request, pid)
+    user = request_user(request)
+    project = visible_project(user, pid)
     consultant = _consultant_of(project, consultant_id)
     entry = rotation.rotation_set_state(
-        project=project, consultant=consultant, state=payload.state, by=_user(request), reason=payload.reason
+        project=project, consultant=consultant, state=payload.state, by=user, reason=payload.reason
     )
     return _entry_out(project, entry)
 
@@ -220,7 +211,7 @@ class VisitOut(Schema):
 
 
 def _visit_for(request: HttpRequest, visit_id: int) -> Visit:
-    user = _user(request)
+    user = request_user(request)
     visit = get_object_or_404(Visit.objects.select_related("customer__needs"), pk=visit_id)
     if project_visible_to(user=user, project_id=visit.project_id) is None:
         raise NotFound()

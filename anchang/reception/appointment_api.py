@@ -8,9 +8,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from anchang.accounts.models import User
-from anchang.accounts.selectors import project_visible_to
-from anchang.core.api import MAX_OFFSET, BlankIsNone, NoNul, error_responses, paginate
+from anchang.core.api import (
+    BlankIsNone,
+    DbId,
+    NoNul,
+    PageLimit,
+    PageOffset,
+    error_responses,
+    local_or_none,
+    paginate,
+    request_user,
+    visible_project,
+)
 from anchang.core.errors import Forbidden, InvalidInput, NotFound
 from anchang.customers.models import Source
 from anchang.inventory.models import Project
@@ -24,7 +33,6 @@ router = Router(tags=["appointments"])
 ShortText = Annotated[str, Field(max_length=200), NoNul]
 PhoneText = Annotated[str, Field(max_length=40), NoNul]
 CalendarDay = date  # the query parameter is called `date`, which would shadow the type in its schema
-DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class AppointmentIn(Schema):
@@ -78,32 +86,22 @@ class AppointmentPage(Schema):
 
 class AppointmentFilters(Schema):
     date: Annotated[CalendarDay | None, BlankIsNone] = Field(None, description="YYYY-MM-DD，默认今天")
-    limit: Annotated[int, Field(ge=0, description="每页条数，超过 200 按 200 计")] = 100
-    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
+    limit: PageLimit = 100
+    offset: PageOffset = 0
 
 
 class CancelIn(Schema):
     reason: Annotated[str, Field(max_length=svc.REASON_MAX_LENGTH), NoNul]
 
 
-def _caller(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _project_for(request: HttpRequest, pid: int) -> Project:
     # Not a member: 404 as if the project did not exist (api.md). A member whose role has no
     # business with appointments (agent, attendant, service): 403.
-    user = _caller(request)
-    project = project_visible_to(user=user, project_id=pid)
-    if project is None:
-        raise NotFound(_("项目不存在，或您无权查看。"))
+    user = request_user(request)
+    project = visible_project(user, pid)
     if not svc.may_use_appointments(user):
         raise Forbidden()
     return project
-
-
-def _local(value: datetime | None) -> datetime | None:
-    return timezone.localtime(value) if value is not None else None
 
 
 def _appointment_out(appointment: Appointment, tasks: list[VipTask]) -> AppointmentOut:
@@ -118,7 +116,7 @@ def _appointment_out(appointment: Appointment, tasks: list[VipTask]) -> Appointm
                 title=task.title,
                 assignee_role=task.assignee_role,
                 due_at=timezone.localtime(task.due_at),
-                done_at=_local(task.done_at),
+                done_at=local_or_none(task.done_at),
             )
             for task in tasks
         ],
@@ -149,7 +147,7 @@ def appointment_create(request: HttpRequest, pid: int, payload: AppointmentIn) -
         note=payload.note,
         consent=payload.consent,
         channel=BookingChannel.API,
-        by=_caller(request),
+        by=request_user(request),
     )
     tasks = list(appointment.preparation_tasks.order_by("due_at", "sort_order", "pk"))
     return Status(201, _appointment_out(appointment, tasks))
@@ -162,7 +160,7 @@ def appointment_create(request: HttpRequest, pid: int, payload: AppointmentIn) -
 )
 def appointment_list(request: HttpRequest, pid: int, filters: Query[AppointmentFilters]) -> AppointmentPage:
     project = _project_for(request, pid)
-    user = _caller(request)
+    user = request_user(request)
     day = filters.date or timezone.localdate()
     try:
         start, end = local_day_bounds(day)
@@ -197,7 +195,7 @@ def appointment_list(request: HttpRequest, pid: int, filters: Query[AppointmentF
     summary="取消预约（须填写原因）",
 )
 def appointment_cancel(request: HttpRequest, appointment_id: int, payload: CancelIn) -> AppointmentOut:
-    user = _caller(request)
+    user = request_user(request)
     appointment = svc.appointment_get(appointment_id=appointment_id)
     if appointment is None:
         raise NotFound(_("预约不存在，或您无权查看。"))

@@ -6,8 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
-from anchang.accounts.models import User
-from anchang.core.api import NoNul, error_responses
+from anchang.core.api import NoNul, error_responses, request_user
 from anchang.reception.checkout import visit_check_out
 
 router = Router(tags=["reception"])
@@ -40,8 +39,7 @@ class CheckoutOut(Schema):
     ),
 )
 def visit_checkout(request: HttpRequest, visit_id: int, payload: CheckoutIn) -> CheckoutOut:
-    user: User = request.user  # type: ignore[assignment]
-    result = visit_check_out(visit_id=visit_id, by=user, **payload.dict())
+    result = visit_check_out(visit_id=visit_id, by=request_user(request), **payload.dict())
     return CheckoutOut(
         id=result.visit.pk,
         state=result.visit.state,

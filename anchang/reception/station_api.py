@@ -8,8 +8,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 from pydantic import BaseModel, ConfigDict, Field
 
-from anchang.accounts.models import User
-from anchang.core.api import NoNul, error_responses
+from anchang.core.api import NoNul, error_responses, request_user
 from anchang.reception.stations import NOTE_MAX_LENGTH, station_required_for, station_tick, visit_for_stations
 
 router = Router(tags=["stations"])
@@ -39,7 +38,7 @@ class VisitStationOut(Schema):
 def visit_station_tick(
     request: HttpRequest, visit_id: int, code: str, payload: StationTickIn | None = None
 ) -> VisitStationOut:
-    user: User = request.user  # type: ignore[assignment]
+    user = request_user(request)
     visit = visit_for_stations(user=user, visit_id=visit_id)
     body = payload or StationTickIn()
     record = station_tick(
