@@ -196,12 +196,53 @@ def _process(
     for thread in threads:
         thread.join()
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    results.put({"pid": os.getpid(), "cpu": cpu, "clients": [_plain(s) for s in stats.values()]})
+    results.put({"pid": os.getpid(), "cpu": cpu, "clients": [plain_stats(s) for s in stats.values()]})
 
 
-def _plain(stats: _ClientStats) -> dict[str, Any]:
+def plain_stats(stats: object) -> dict[str, Any]:
+    """A client's stats as plain data for the results queue (its Counters as dicts)."""
     # Not dataclasses.asdict: it rebuilds a Counter from (key, value) pairs, counting the pairs.
     return {k: dict(v) if isinstance(v, Counter) else v for k, v in vars(stats).items()}
+
+
+def start_processes(
+    target: Callable[..., None], groups: list[list[int]], args: tuple[Any, ...], start_timeout: float
+) -> tuple[list[Any], Any, Any, Any]:
+    """Start one process per group and wait until each reports ready; (procs, results, go, t_go).
+
+    `target` is called as `target(args[0], group, ready, go, t_go, *args[1:], results)`. If they do not
+    all start (or the wait is interrupted), the started ones are stopped before the error goes up.
+    """
+    ctx = mp.get_context("spawn")
+    ready, results = ctx.Queue(), ctx.Queue()
+    go, t_go_value = ctx.Event(), ctx.Value("d", 0.0)
+    procs = [
+        ctx.Process(
+            target=target, args=(*args[:1], group, ready, go, t_go_value, *args[1:], results), daemon=True
+        )
+        for group in groups
+        if group
+    ]
+    try:
+        for proc in procs:
+            proc.start()
+        waiting, deadline = len(procs), time.monotonic() + start_timeout
+        while waiting:
+            try:
+                ready.get(timeout=0.5)
+                waiting -= 1
+            except queue.Empty:
+                dead = [p.exitcode for p in procs if not p.is_alive()]
+                if dead or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"load generator processes did not start (exit codes {dead})"
+                    ) from None
+    except BaseException:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        raise
+    return procs, results, go, t_go_value
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -224,30 +265,10 @@ def _summary(values: list[float]) -> dict[str, float | None]:
 def run_load(spec: LoadSpec, on_window: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run one pass and return its figures. `on_window("start"|"end")` is called at the edges of the
     measured window (after the warm-up), so callers can sample the server's CPU over the same span."""
-    ctx = mp.get_context("spawn")
-    ready, results = ctx.Queue(), ctx.Queue()
-    go, t_go_value = ctx.Event(), ctx.Value("d", 0.0)
     groups = [list(range(spec.clients))[p :: spec.processes] for p in range(spec.processes)]
-    procs = [
-        ctx.Process(target=_process, args=(spec, group, ready, go, t_go_value, results), daemon=True)
-        for group in groups
-        if group
-    ]
+    procs, results, go, t_go_value = start_processes(_process, groups, (spec,), 60)
     outputs: list[dict[str, Any]] = []
     try:
-        for proc in procs:
-            proc.start()
-        waiting, deadline = len(procs), time.monotonic() + 60
-        while waiting:
-            try:
-                ready.get(timeout=0.5)
-                waiting -= 1
-            except queue.Empty:
-                dead = [p.exitcode for p in procs if not p.is_alive()]
-                if dead or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"load generator processes did not start (exit codes {dead})"
-                    ) from None
         t_go = time.monotonic() + 0.2
         t_go_value.value = t_go
         go.set()

@@ -13,11 +13,10 @@ Prints nothing but writes the JSON the orchestrator and the load generator need.
 """
 
 import argparse
-import json
-import os
 import sys
 from datetime import timedelta
-from pathlib import Path
+
+from bench.seeding import customer_row, seed_main
 
 UNITS_PER_BUILDING = 40  # 10 floors × 4 units
 BUYER_PREFIX = "137"  # buyer i has the mobile 137 + i (8 digits): valid and unique
@@ -34,11 +33,9 @@ def seed(*, buildings: int, customers: int, desks: int, consultants: int = 16) -
 
     from anchang.accounts.models import ApiToken, Role
     from anchang.core.testing.factories import project_with_units, user_in
-    from anchang.customers.models import Customer, Gender, Source, Stage
-    from anchang.customers.names import name_initials, name_pinyin
+    from anchang.customers.models import Customer
 
     now = timezone.now()
-    surnames, given = "王李张刘陈杨黄赵吴周", "伟芳娜敏静丽强磊军洋"
     with transaction.atomic():
         project = project_with_units(buildings=buildings, floors=10, units_per_floor=4, name="开盘花园")
         # Nobody logs in with a password during the run: a fast hasher keeps seeding to a second.
@@ -51,28 +48,18 @@ def seed(*, buildings: int, customers: int, desks: int, consultants: int = 16) -
                 user_in(project, role=Role.FRONTDESK, username=f"open-desk-{i:02d}") for i in range(desks)
             ]
         tokens = [ApiToken.issue(user)[1] for user in front]
-        rows = []
-        for i in range(customers):
-            name = surnames[i % 10] + given[(i // 10) % 10]
-            phone = buyer_phone(i)
-            rows.append(
-                Customer(
-                    project=project,
-                    phone=f"+86{phone}",
-                    phone_last4=phone[-4:],
-                    name=name,
-                    name_pinyin=name_pinyin(name),
-                    name_initials=name_initials(name),
-                    gender=Gender.MALE if i % 3 else Gender.FEMALE,
-                    source=Source.FRIEND,
-                    stage=Stage.VISITED,
-                    owner=staff[i % len(staff)],
-                    protected_until=now + timedelta(days=10),
-                    first_visit_at=now - timedelta(days=20),
-                    last_visit_at=now - timedelta(days=3),
-                    consent_at=now - timedelta(days=20),
-                )
+        rows = [
+            customer_row(
+                project=project,
+                index=i,
+                phone=buyer_phone(i),
+                owner=staff[i % len(staff)],
+                protected_until=now + timedelta(days=10),
+                first_visit_at=now - timedelta(days=20),
+                last_visit_at=now - timedelta(days=3),
             )
+            for i in range(customers)
+        ]
         created = Customer.objects.bulk_create(rows, batch_size=1000)
         units = list(project.units.order_by("pk").values_list("pk", "list_price_total"))
 
@@ -90,22 +77,17 @@ def seed(*, buildings: int, customers: int, desks: int, consultants: int = 16) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--buildings", type=int, default=5, help="40 units each (default 5: 200 units)")
+        parser.add_argument("--customers", type=int, default=2000)
+        parser.add_argument("--desks", type=int, default=8)
+
+    return seed_main(
+        __doc__,
+        argv,
+        add_arguments=add_arguments,
+        seed=lambda args: seed(buildings=args.buildings, customers=args.customers, desks=args.desks),
     )
-    parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--buildings", type=int, default=5, help="40 units each (default 5: 200 units)")
-    parser.add_argument("--customers", type=int, default=2000)
-    parser.add_argument("--desks", type=int, default=8)
-    args = parser.parse_args(argv)
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anchang.settings")
-    import django
-
-    django.setup()
-    data = seed(buildings=args.buildings, customers=args.customers, desks=args.desks)
-    args.out.write_text(json.dumps(data))
-    return 0
 
 
 if __name__ == "__main__":

@@ -82,6 +82,15 @@ def row(figure: str, value: str, baseline: str = "", bar: str = "", ok: bool | N
     return [figure, value, baseline, bar, verdict]
 
 
+def queries_row(figure: str, queries: dict[str, Any]) -> list[str]:
+    """SQL statements per check-in of each visitor kind, with the attribution rule it answered."""
+    return row(
+        figure,
+        " / ".join(str(v["queries"]) for v in queries.values()),
+        " / ".join(f"{k} ({v['rule']})" for k, v in queries.items()),
+    )
+
+
 class Harness:
     def __init__(self, stack: ExitStack, workdir: Path, *, quick: bool, host: dict[str, Any]) -> None:
         self.host = host
@@ -373,16 +382,8 @@ def s1(h: Harness) -> Entry:
             f"gunicorn {floor.get('gunicorn_cpu_ms_per_checkin')} ms + PostgreSQL "
             f"{floor.get('postgres_cpu_ms_per_checkin')} ms per request, same server and clients",
         ),
-        row(
-            "SQL statements per check-in, consultants free",
-            " / ".join(str(v["queries"]) for v in queries_free.values()),
-            " / ".join(f"{k} ({v['rule']})" for k, v in queries_free.items()),
-        ),
-        row(
-            "SQL statements per check-in, all busy",
-            " / ".join(str(v["queries"]) for v in queries.values()),
-            " / ".join(f"{k} ({v['rule']})" for k, v in queries.items()),
-        ),
+        queries_row("SQL statements per check-in, consultants free", queries_free),
+        queries_row("SQL statements per check-in, all busy", queries),
     ]
     return h.entry(
         "S1",
@@ -448,11 +449,7 @@ def s2(h: Harness) -> Entry:
             f"gunicorn {load.get('gunicorn_cpu_ms_per_checkin')} ms",
             f"machine busy {load.get('machine_busy_cores')} of {h.host['nproc']} cores",
         ),
-        row(
-            "SQL statements per check-in",
-            " / ".join(str(v["queries"]) for v in queries.values()),
-            " / ".join(f"{k} ({v['rule']})" for k, v in queries.items()),
-        ),
+        queries_row("SQL statements per check-in", queries),
     ]
     return h.entry(
         "S2",

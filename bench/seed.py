@@ -12,11 +12,10 @@ Prints nothing but writes the JSON the orchestrator and the load generator need.
 """
 
 import argparse
-import json
-import os
 import sys
 from datetime import timedelta
-from pathlib import Path
+
+from bench.seeding import customer_row, seed_main
 
 # Phone numbers are built, not drawn: prefix + 8 digits is always a valid mainland mobile for these
 # prefixes (the ones `anchang.core.testing.mobiles` uses), and a counter makes them unique.
@@ -35,8 +34,7 @@ def seed(*, consultants: int, frontdesk: int, customers: int) -> dict[str, objec
 
     from anchang.accounts.models import Role
     from anchang.core.testing.factories import project_with_units, user_in
-    from anchang.customers.models import Customer, Gender, Source, Stage
-    from anchang.customers.names import name_initials, name_pinyin
+    from anchang.customers.models import Customer
     from anchang.reception.rotation import rotation_sign_in
 
     now = timezone.now()
@@ -55,31 +53,22 @@ def seed(*, consultants: int, frontdesk: int, customers: int) -> dict[str, objec
     for consultant in staff:
         rotation_sign_in(project=project, consultant=consultant, by=consultant)
 
-    surnames, given = "王李张刘陈杨黄赵吴周", "伟芳娜敏静丽强磊军洋"
     rows: list[Customer] = []
     protected: list[str] = []
     lapsed: list[str] = []
     for i in range(customers):
-        name = surnames[i % 10] + given[(i // 10) % 10]
         phone = pool_phone(i)
         is_protected = i % 2 == 0
         visited = now - timedelta(days=5 if is_protected else 30)
         rows.append(
-            Customer(
+            customer_row(
                 project=project,
-                phone=f"+86{phone}",
-                phone_last4=phone[-4:],
-                name=name,
-                name_pinyin=name_pinyin(name),
-                name_initials=name_initials(name),
-                gender=Gender.MALE if i % 3 else Gender.FEMALE,
-                source=Source.FRIEND,
-                stage=Stage.VISITED,
+                index=i,
+                phone=phone,
                 owner=staff[i % len(staff)],
                 protected_until=now + timedelta(days=10) if is_protected else now - timedelta(days=15),
                 first_visit_at=visited,
                 last_visit_at=visited,
-                consent_at=visited,
             )
         )
         (protected if is_protected else lapsed).append(phone)
@@ -95,22 +84,19 @@ def seed(*, consultants: int, frontdesk: int, customers: int) -> dict[str, objec
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--consultants", type=int, default=16)
+        parser.add_argument("--frontdesk", type=int, default=4)
+        parser.add_argument("--customers", type=int, default=4000)
+
+    return seed_main(
+        __doc__,
+        argv,
+        add_arguments=add_arguments,
+        seed=lambda args: seed(
+            consultants=args.consultants, frontdesk=args.frontdesk, customers=args.customers
+        ),
     )
-    parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--consultants", type=int, default=16)
-    parser.add_argument("--frontdesk", type=int, default=4)
-    parser.add_argument("--customers", type=int, default=4000)
-    args = parser.parse_args(argv)
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anchang.settings")
-    import django
-
-    django.setup()
-    data = seed(consultants=args.consultants, frontdesk=args.frontdesk, customers=args.customers)
-    args.out.write_text(json.dumps(data))
-    return 0
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.checkin_load import _summary
+from bench.checkin_load import _summary, plain_stats, start_processes
 
 ERROR_SAMPLES = 8
 OCCUPYING = ("pending_approval", "active", "contracted")
@@ -260,41 +260,7 @@ def _buyers_process(
         thread.join()
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    results.put({"pid": os.getpid(), "cpu": cpu, "clients": [_plain(s) for s in stats.values()]})
-
-
-def _plain(stats: _Stats) -> dict[str, Any]:
-    return {k: dict(v) if isinstance(v, Counter) else v for k, v in vars(stats).items()}
-
-
-def _start(
-    target: Callable[..., None], groups: list[list[int]], args: tuple[Any, ...], start_timeout: float
-) -> tuple[list[Any], Any, Any, Any]:
-    """Start one process per group and wait until each reports ready; (procs, results, go, t_go)."""
-    ctx = mp.get_context("spawn")
-    ready, results = ctx.Queue(), ctx.Queue()
-    go, t_go_value = ctx.Event(), ctx.Value("d", 0.0)
-    procs = [
-        ctx.Process(
-            target=target, args=(*args[:1], group, ready, go, t_go_value, *args[1:], results), daemon=True
-        )
-        for group in groups
-        if group
-    ]
-    for proc in procs:
-        proc.start()
-    waiting, deadline = len(procs), time.monotonic() + start_timeout
-    while waiting:
-        try:
-            ready.get(timeout=0.5)
-            waiting -= 1
-        except queue.Empty:
-            dead = [p.exitcode for p in procs if not p.is_alive()]
-            if dead or time.monotonic() > deadline:
-                for proc in procs:
-                    proc.terminate()
-                raise RuntimeError(f"load generator processes did not start (exit codes {dead})") from None
-    return procs, results, go, t_go_value
+    results.put({"pid": os.getpid(), "cpu": cpu, "clients": [plain_stats(s) for s in stats.values()]})
 
 
 def _collect(procs: list[Any], results: Any, timeout: float) -> list[dict[str, Any]]:
@@ -330,7 +296,7 @@ def run_buyers(
     groups = [list(range(spec.connections))[p :: spec.processes] for p in range(spec.processes)]
     ctx = mp.get_context("spawn")
     progress = ctx.Value("i", 0)
-    procs, results, go, t_go_value = _start(_buyers_process, groups, (spec, progress), 60)
+    procs, results, go, t_go_value = start_processes(_buyers_process, groups, (spec, progress), 60)
     t_go = time.monotonic() + 0.2
     t_go_value.value = t_go
     go.set()
@@ -456,7 +422,7 @@ def _hot_process(
     release.set()
     for thread in threads:
         thread.join()
-    results.put({"pid": os.getpid(), "cpu": 0.0, "clients": [_plain(s) for s in stats.values()]})
+    results.put({"pid": os.getpid(), "cpu": 0.0, "clients": [plain_stats(s) for s in stats.values()]})
 
 
 def run_hot_spot(spec: HotSpotSpec) -> dict[str, Any]:
@@ -464,7 +430,7 @@ def run_hot_spot(spec: HotSpotSpec) -> dict[str, Any]:
     n = len(spec.customer_ids)
     groups = [list(range(n))[p :: spec.processes] for p in range(spec.processes)]
     connect_started = time.monotonic()
-    procs, results, go, _ = _start(_hot_process, groups, (spec,), 120)
+    procs, results, go, _ = start_processes(_hot_process, groups, (spec,), 120)
     connected_s = time.monotonic() - connect_started
     go.set()
     outputs = _collect(procs, results, spec.timeout + 60)

@@ -14,7 +14,9 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _pdf_response(document: documents.Document) -> HttpResponse:
+def _pdf_response(document: documents.Document | None) -> HttpResponse:
+    if document is None:
+        raise Http404
     response = HttpResponse(document.pdf, content_type=documents.PDF_CONTENT_TYPE)
     response["Content-Disposition"] = document.content_disposition
     # Personal data: neither the browser nor a proxy keeps a copy after the tab is closed.
@@ -25,30 +27,22 @@ def _pdf_response(document: documents.Document) -> HttpResponse:
 @login_required
 @require_GET
 def subscription_letter(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    user = _user(request)
-    subscription = documents.subscription_for_document(user=user, subscription_id=subscription_id)
-    if subscription is None:
-        raise Http404
     return _pdf_response(
-        documents.subscription_letter_pdf(subscription=subscription, viewer=user, ip=client_ip(request))
+        documents.subscription_letter_pdf(
+            viewer=_user(request), subscription_id=subscription_id, ip=client_ip(request)
+        )
     )
 
 
 @login_required
 @require_GET
 def visit_registration_form(request: HttpRequest, visit_id: int) -> HttpResponse:
-    user = _user(request)
-    visit = documents.visit_for_document(user=user, visit_id=visit_id)
-    if visit is None:
-        raise Http404
-    return _pdf_response(documents.visit_registration_pdf(visit=visit, viewer=user, ip=client_ip(request)))
+    return _pdf_response(
+        documents.visit_registration_pdf(viewer=_user(request), visit_id=visit_id, ip=client_ip(request))
+    )
 
 
 @login_required
 @require_GET
 def blank_registration_form(request: HttpRequest, project_id: int) -> HttpResponse:
-    user = _user(request)
-    project = documents.project_for_blank_form(user=user, project_id=project_id)
-    if project is None:
-        raise Http404
-    return _pdf_response(documents.blank_registration_pdf(project=project, viewer=user))
+    return _pdf_response(documents.blank_registration_pdf(viewer=_user(request), project_id=project_id))

@@ -91,11 +91,10 @@ class Person:
     full_phone: bool
 
 
-def person_as_seen_by(customer: Customer, viewer: User) -> Person:
+def _person(customer: Customer, viewer: User, *, sees_customer: bool) -> Person:
     """The full name for whoever may open the customer (else 王先生), the full mobile only for the
     owner consultant, as on screen (ui.md: phones masked unless the viewer may see them)."""
     full_phone = phone_visible_to(user=viewer, customer=customer)
-    sees_customer = customer_visible_to(user=viewer, customer_id=customer.pk) is not None
     return Person(
         name=(customer.name or "") if sees_customer else public_name(customer.name, customer.gender),
         phone=national_digits(customer.phone) if full_phone else mask_phone(customer.phone),
@@ -103,11 +102,40 @@ def person_as_seen_by(customer: Customer, viewer: User) -> Person:
     )
 
 
-def _log_export(
-    *, viewer: User, obj: Subscription | Visit, document: str, title: str, person: Person, ip: str | None
-) -> None:
-    """One row per download. It is written once the PDF exists (a failed rendering hands nothing
-    out), and a failed write fails the request: no document leaves without its row."""
+# --- who may print ---------------------------------------------------------------------------------
+
+
+def _printed_person(
+    *, viewer: User, obj: Subscription | Visit, handled_by: tuple[int | None, ...]
+) -> Person | None:
+    """The customer of `obj` as `viewer` sees them on paper, or None when they may not print it (a
+    404): whoever may see the customer, and the consultant who handled it (`handled_by`) while they
+    still work on the project, who sees the public name only."""
+    if not viewer.is_active:
+        return None
+    if customer_visible_to(user=viewer, customer_id=obj.customer_id) is not None:
+        return _person(obj.customer, viewer, sees_customer=True)
+    handled = viewer.role == Role.CONSULTANT and viewer.pk in handled_by
+    if handled and project_visible_to(user=viewer, project_id=obj.project_id) is not None:
+        return _person(obj.customer, viewer, sees_customer=False)
+    return None
+
+
+def _exported_pdf(
+    template_name: str,
+    context: dict[str, object],
+    *,
+    viewer: User,
+    obj: Subscription | Visit,
+    document: str,
+    title: str,
+    person: Person,
+    ip: str | None,
+) -> bytes:
+    """A document with personal data, and its one access-log row. The row is written once the PDF
+    exists (a failed rendering hands nothing out), and a failed write fails the request: no document
+    leaves without its row."""
+    pdf = render_pdf(template_name, context)
     access_log_write(
         user=viewer,
         action=AccessAction.EXPORT,
@@ -120,53 +148,7 @@ def _log_export(
             "phone": "full" if person.full_phone else "masked",
         },
     )
-
-
-# --- who may print ---------------------------------------------------------------------------------
-
-
-def subscription_for_document(*, user: User, subscription_id: int) -> Subscription | None:
-    """The subscription with everything the letter shows, or None (a 404): the people who may see
-    the customer, and the consultant who made the sale while they still work on the project."""
-    subscription = (
-        Subscription.objects.select_related("project__company", "unit__building", "customer", "consultant")
-        .filter(pk=subscription_id)
-        .first()
-    )
-    if subscription is None or not user.is_active:
-        return None
-    if customer_visible_to(user=user, customer_id=subscription.customer_id) is not None:
-        return subscription
-    is_seller = user.role == Role.CONSULTANT and subscription.consultant_id == user.pk
-    if is_seller and project_visible_to(user=user, project_id=subscription.project_id) is not None:
-        return subscription
-    return None
-
-
-def visit_for_document(*, user: User, visit_id: int) -> Visit | None:
-    """The visit with everything the form shows, or None (a 404): who may see the customer, and
-    the consultant who received the visit (or was covered for), as on the visit page."""
-    visit = (
-        Visit.objects.select_related(
-            "project__company", "customer", "customer__needs", "consultant", "covering_for", "registered_by"
-        )
-        .filter(pk=visit_id)
-        .first()
-    )
-    if visit is None or not user.is_active:
-        return None
-    if customer_visible_to(user=user, customer_id=visit.customer_id) is not None:
-        return visit
-    received = user.role == Role.CONSULTANT and user.pk in (visit.consultant_id, visit.covering_for_id)
-    if received and project_visible_to(user=user, project_id=visit.project_id) is not None:
-        return visit
-    return None
-
-
-def project_for_blank_form(*, user: User, project_id: int) -> Project | None:
-    if not user.is_active or not (user.sees_all_projects or user.role in BLANK_FORM_ROLES):
-        return None
-    return project_visible_to(user=user, project_id=project_id)
+    return pdf
 
 
 # --- 认购书 -----------------------------------------------------------------------------------------
@@ -211,12 +193,23 @@ def subscription_letter_context(
     }
 
 
-def subscription_letter_pdf(*, subscription: Subscription, viewer: User, ip: str | None = None) -> Document:
-    """The 认购书 of one subscription, logged as an export of the buyer's data."""
-    buyer = person_as_seen_by(subscription.customer, viewer)
-    context = subscription_letter_context(subscription=subscription, viewer=viewer, buyer=buyer)
-    pdf = render_pdf("deals/pdf/subscription_letter.html", context)
-    _log_export(
+def subscription_letter_pdf(*, viewer: User, subscription_id: int, ip: str | None = None) -> Document | None:
+    """The 认购书 of one subscription, logged as an export of the buyer's data; None (a 404) for
+    whoever may not print it: the people who may see the customer, and the consultant who made the
+    sale while they still work on the project."""
+    subscription = (
+        Subscription.objects.select_related("project__company", "unit__building", "customer", "consultant")
+        .filter(pk=subscription_id)
+        .first()
+    )
+    if subscription is None:
+        return None
+    buyer = _printed_person(viewer=viewer, obj=subscription, handled_by=(subscription.consultant_id,))
+    if buyer is None:
+        return None
+    pdf = _exported_pdf(
+        "deals/pdf/subscription_letter.html",
+        subscription_letter_context(subscription=subscription, viewer=viewer, buyer=buyer),
         viewer=viewer,
         obj=subscription,
         document="subscription_letter",
@@ -301,7 +294,6 @@ def _needs_rows(needs: Needs | None) -> list[tuple[str, str]]:
 
 def _registration_options() -> dict[str, object]:
     return {
-        "source_options": Source.choices,
         "purpose_options": Purpose.choices,
         "orientation_options": Orientation.choices,
         "intent_options": IntentLevel.choices,
@@ -334,12 +326,27 @@ def visit_registration_context(*, visit: Visit, viewer: User, visitor: Person) -
     }
 
 
-def visit_registration_pdf(*, visit: Visit, viewer: User, ip: str | None = None) -> Document:
-    """The 来访登记表 of one visit, prefilled, logged as an export of the visitor's data."""
-    visitor = person_as_seen_by(visit.customer, viewer)
-    context = visit_registration_context(visit=visit, viewer=viewer, visitor=visitor)
-    pdf = render_pdf("deals/pdf/visit_registration.html", context)
-    _log_export(
+def visit_registration_pdf(*, viewer: User, visit_id: int, ip: str | None = None) -> Document | None:
+    """The 来访登记表 of one visit, prefilled, logged as an export of the visitor's data; None (a 404)
+    for whoever may not print it: who may see the customer, and the consultant who received the visit
+    (or was covered for), as on the visit page."""
+    visit = (
+        Visit.objects.select_related(
+            "project__company", "customer", "customer__needs", "consultant", "covering_for", "registered_by"
+        )
+        .filter(pk=visit_id)
+        .first()
+    )
+    if visit is None:
+        return None
+    visitor = _printed_person(
+        viewer=viewer, obj=visit, handled_by=(visit.consultant_id, visit.covering_for_id)
+    )
+    if visitor is None:
+        return None
+    pdf = _exported_pdf(
+        "deals/pdf/visit_registration.html",
+        visit_registration_context(visit=visit, viewer=viewer, visitor=visitor),
         viewer=viewer,
         obj=visit,
         document="visit_registration_form",
@@ -354,8 +361,14 @@ def visit_registration_pdf(*, visit: Visit, viewer: User, ip: str | None = None)
     return Document(pdf=pdf, filename=name)
 
 
-def blank_registration_pdf(*, project: Project, viewer: User) -> Document:
-    """A blank 来访登记表 of a project for visitors to fill in by hand; no personal data, no log."""
+def blank_registration_pdf(*, viewer: User, project_id: int) -> Document | None:
+    """A blank 来访登记表 of a project for visitors to fill in by hand; no personal data, no log. None
+    (a 404) unless the viewer registers or receives visitors on the project."""
+    if not viewer.is_active or not (viewer.sees_all_projects or viewer.role in BLANK_FORM_ROLES):
+        return None
+    project = project_visible_to(user=viewer, project_id=project_id)
+    if project is None:
+        return None
     context = {
         **_common(viewer, project, ""),
         "blank": True,

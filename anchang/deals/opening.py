@@ -32,7 +32,7 @@ import random
 import secrets
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -114,10 +114,6 @@ def reproduce_snippet(*, seed: str, numbers: Sequence[int]) -> str:
     )
 
 
-def lottery_snippet(session: OpeningSession, numbers: Sequence[int]) -> str:
-    return reproduce_snippet(seed=session.lottery_seed, numbers=numbers)
-
-
 @dataclass(frozen=True)
 class Slot:
     starts_at: datetime
@@ -142,6 +138,9 @@ def _ordered_reservations(session: OpeningSession, reservations: list[Reservatio
 
 @dataclass(frozen=True)
 class SessionInput:
+    """A session's settings as entered. The fields carry the names of `OpeningSession`'s fields:
+    creating, editing and the form move them as a whole."""
+
     name: str
     starts_at: datetime
     order_method: str
@@ -190,14 +189,7 @@ def _clean(data: SessionInput, *, now: datetime) -> SessionInput:
             errors[field] = message % {"max": maximum}
     if errors:
         raise InvalidInput(fields=errors)
-    return SessionInput(
-        name=name,
-        starts_at=starts_at,
-        order_method=data.order_method,
-        slot_minutes=data.slot_minutes,
-        buyers_per_slot=data.buyers_per_slot,
-        units_per_buyer=data.units_per_buyer,
-    )
+    return replace(data, name=name, starts_at=starts_at)
 
 
 def _require_manager(by: User) -> None:
@@ -228,16 +220,7 @@ def _require_draft(session: OpeningSession, doing: str) -> None:
 def opening_session_create(*, project: Project, data: SessionInput, by: User) -> OpeningSession:
     _require_manager(by)
     clean = _clean(data, now=timezone.now())
-    return OpeningSession.objects.create(
-        project=project,
-        name=clean.name,
-        starts_at=clean.starts_at,
-        order_method=clean.order_method,
-        slot_minutes=clean.slot_minutes,
-        buyers_per_slot=clean.buyers_per_slot,
-        units_per_buyer=clean.units_per_buyer,
-        created_by=by,
-    )
+    return OpeningSession.objects.create(project=project, created_by=by, **asdict(clean))
 
 
 @transaction.atomic
@@ -253,12 +236,8 @@ def opening_session_update(*, session_id: int, data: SessionInput, by: User) -> 
         session.slot_minutes,
         session.buyers_per_slot,
     )
-    session.name = clean.name
-    session.starts_at = clean.starts_at
-    session.order_method = clean.order_method
-    session.slot_minutes = clean.slot_minutes
-    session.buyers_per_slot = clean.buyers_per_slot
-    session.units_per_buyer = clean.units_per_buyer
+    for name, value in asdict(clean).items():
+        setattr(session, name, value)
     if method_changed:
         session.buyers.all().delete()
         session.lottery_seed = ""

@@ -1,5 +1,7 @@
 """Forms of the opening-day pages. They check shapes; `deals.opening` owns the rules."""
 
+from dataclasses import fields
+
 from django import forms
 from django.http import QueryDict
 from django.utils import timezone
@@ -17,6 +19,7 @@ from anchang.deals.opening import (
 
 _INPUT = {"class": "form-control"}
 _NUMBER = {"class": "form-control", "inputmode": "numeric"}
+_SESSION_FIELDS = [f.name for f in fields(SessionInput)]
 
 
 class OpeningSessionForm(forms.Form):
@@ -53,26 +56,12 @@ class OpeningSessionForm(forms.Form):
 
     @classmethod
     def for_session(cls, session: OpeningSession, data: QueryDict | None = None) -> "OpeningSessionForm":
-        initial = {
-            "name": session.name,
-            "starts_at": timezone.localtime(session.starts_at).replace(tzinfo=None),
-            "order_method": session.order_method,
-            "slot_minutes": session.slot_minutes,
-            "buyers_per_slot": session.buyers_per_slot,
-            "units_per_buyer": session.units_per_buyer,
-        }
+        initial = {name: getattr(session, name) for name in _SESSION_FIELDS}
+        initial["starts_at"] = timezone.localtime(session.starts_at).replace(tzinfo=None)
         return cls(data, initial=initial)
 
     def to_input(self) -> SessionInput:
-        data = self.cleaned_data
-        return SessionInput(
-            name=data["name"],
-            starts_at=data["starts_at"],
-            order_method=data["order_method"],
-            slot_minutes=data["slot_minutes"],
-            buyers_per_slot=data["buyers_per_slot"],
-            units_per_buyer=data["units_per_buyer"],
-        )
+        return SessionInput(**{name: self.cleaned_data[name] for name in _SESSION_FIELDS})
 
 
 class ConfirmForm(forms.Form):

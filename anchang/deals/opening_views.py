@@ -8,6 +8,8 @@ so the buyer can come back to it — it reveals nothing about anyone else. Selec
 rate-limited per token (`LINK_SELECTIONS_PER_MINUTE`), which stops a script, not a person.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import segno
@@ -36,7 +38,7 @@ from anchang.deals.opening_forms import (
     OpeningSessionForm,
     apply_domain_error,
 )
-from anchang.inventory.models import UnitStatus
+from anchang.inventory.models import Project, UnitStatus
 
 BUYERS_PER_PAGE = 100
 DESK_RESULTS = 20
@@ -82,25 +84,44 @@ def opening_list(request: HttpRequest, project_id: int) -> HttpResponse:
     )
 
 
+def _session_form_page(
+    request: HttpRequest,
+    form: OpeningSessionForm,
+    *,
+    project: Project,
+    session: OpeningSession | None,
+    save: Callable[[svc.SessionInput], OpeningSession],
+    saved_message: str,
+) -> HttpResponse:
+    """The new and the edit form: the service's refusals next to the fields, the session page after."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form.to_input())
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, saved_message)
+            return redirect("openings:detail", session_id=saved.pk)
+    return render(
+        request,
+        "deals/opening_form.html",
+        {"project": project, "form": form, "session": session, "active_nav": ACTIVE_NAV},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
 @login_required
 def opening_new(request: HttpRequest, project_id: int) -> HttpResponse:
     user = _user(request)
     project = project_page(request, project_id, allowed=svc.may_manage_openings(user))
     initial = {"slot_minutes": 10, "buyers_per_slot": 20, "units_per_buyer": 1, "order_method": "lottery"}
-    form = OpeningSessionForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            session = svc.opening_session_create(project=project, data=form.to_input(), by=user)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            messages.success(request, _("已创建场次，下一步请生成选房顺序。"))
-            return redirect("openings:detail", session_id=session.pk)
-    return render(
+    return _session_form_page(
         request,
-        "deals/opening_form.html",
-        {"project": project, "form": form, "session": None, "active_nav": ACTIVE_NAV},
-        status=400 if form.is_bound and form.errors else 200,
+        OpeningSessionForm(request.POST if request.method == "POST" else None, initial=initial),
+        project=project,
+        session=None,
+        save=lambda data: svc.opening_session_create(project=project, data=data, by=user),
+        saved_message=_("已创建场次，下一步请生成选房顺序。"),
     )
 
 
@@ -110,20 +131,13 @@ def opening_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     if session.status != OpeningStatus.DRAFT:
         messages.error(request, _("场次已开始或结束，不能再修改。"))
         return redirect("openings:detail", session_id=session.pk)
-    form = OpeningSessionForm.for_session(session, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            svc.opening_session_update(session_id=session.pk, data=form.to_input(), by=_user(request))
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            messages.success(request, _("场次已保存。"))
-            return redirect("openings:detail", session_id=session.pk)
-    return render(
+    return _session_form_page(
         request,
-        "deals/opening_form.html",
-        {"project": session.project, "form": form, "session": session, "active_nav": ACTIVE_NAV},
-        status=400 if form.is_bound and form.errors else 200,
+        OpeningSessionForm.for_session(session, request.POST if request.method == "POST" else None),
+        project=session.project,
+        session=session,
+        save=lambda data: svc.opening_session_update(session_id=session.pk, data=data, by=_user(request)),
+        saved_message=_("场次已保存。"),
     )
 
 
@@ -318,92 +332,118 @@ def _selection_context(
     }
 
 
-@login_required
-def opening_desk_buyer(request: HttpRequest, session_id: int, buyer_id: int) -> HttpResponse:
-    session, buyer = _desk_buyer(request, session_id, buyer_id)
-    context = _selection_context(request, session, buyer, active_nav=ACTIVE_NAV)
-    context["home_url"] = reverse("openings:desk_buyer", args=[session.pk, buyer.pk])
-    if getattr(request, "htmx", False):
-        return render(request, "deals/_opening_selection_live.html", context)
-    return render(request, "deals/opening_desk_buyer.html", context)
+@dataclass(frozen=True)
+class _Place:
+    """Where a buyer selects: a consultant's device or the buyer's own link. The pages are the same
+    but for their templates, their home (the buyer's selection page) and the staff navigation."""
+
+    home: str
+    page_template: str
+    confirm_template: str
+    extra: dict[str, object] = field(default_factory=dict)
 
 
-@login_required
-def opening_desk_unit(request: HttpRequest, session_id: int, buyer_id: int, unit_id: int) -> HttpResponse:
-    session, buyer = _desk_buyer(request, session_id, buyer_id)
-    back = reverse("openings:desk_buyer", args=[session.pk, buyer.pk])
-    if request.method == "POST":
-        try:
-            subscription = svc.opening_select(
-                buyer_id=buyer.pk, unit_id=unit_id, by=_user(request), session_id=session.pk
-            )
-        except DomainError as error:
-            context = _selection_context(
-                request, session, buyer, error_message=error.message, active_nav=ACTIVE_NAV
-            )
-            context["home_url"] = back
-            return render(request, "deals/opening_desk_buyer.html", context, status=error.status)
-        messages.success(
-            request,
-            _("已为 %(n)s 号客户选定 %(unit)s（认购已生成）。")
-            % {"n": buyer.position, "unit": subscription.unit.label},
-        )
-        return redirect(f"{back}?b={subscription.unit.building_id}")
+def _selection_page(
+    request: HttpRequest,
+    session: OpeningSession,
+    buyer: OpeningBuyer,
+    place: _Place,
+    *,
+    status: int = 200,
+    error_message: str = "",
+) -> HttpResponse:
+    """The buyer's page, or its live part for htmx; a refused selection shows it with a fresh grid."""
+    context = _selection_context(
+        request, session, buyer, home_url=place.home, error_message=error_message, **place.extra
+    )
+    template = (
+        "deals/_opening_selection_live.html" if getattr(request, "htmx", False) else place.page_template
+    )
+    return render(request, template, context, status=status)
+
+
+def _unit_to_confirm(
+    request: HttpRequest, session: OpeningSession, buyer: OpeningBuyer, place: _Place, unit_id: int
+) -> HttpResponse:
+    """GET of a unit: the confirm page while the buyer may select it; else back to their page."""
     if _buyer_state(session, buyer, len(sel.buyer_picks(buyer=buyer))) != "selecting":
-        return redirect(back)
+        return redirect(place.home)
     unit = sel.opening_unit(project=session.project, unit_id=unit_id)
     if unit is None:
         raise Http404
     if unit.status != UnitStatus.AVAILABLE:
-        context = _selection_context(
-            request,
-            session,
-            buyer,
-            error_message=_("房源 %(unit)s 刚刚已被选走，请选择其他房源。") % {"unit": unit.label},
-            active_nav=ACTIVE_NAV,
-        )
-        context["home_url"] = back
-        return render(request, "deals/opening_desk_buyer.html", context, status=409)
+        message = _("房源 %(unit)s 刚刚已被选走，请选择其他房源。") % {"unit": unit.label}
+        return _selection_page(request, session, buyer, place, status=409, error_message=message)
     return render(
         request,
-        "deals/opening_desk_confirm.html",
+        place.confirm_template,
         {
             "session": session,
             "project": session.project,
             "buyer": buyer,
             "unit": unit,
             "deposit": svc.deposit_for(buyer.reservation, unit.list_price_total),
-            "batch": _batch(session, buyer),
-            "back": f"{back}?b={unit.building_id}",
-            "active_nav": ACTIVE_NAV,
+            "back": f"{place.home}?b={unit.building_id}",
+            **place.extra,
         },
     )
+
+
+def _desk_place(session: OpeningSession, buyer: OpeningBuyer) -> _Place:
+    return _Place(
+        home=reverse("openings:desk_buyer", args=[session.pk, buyer.pk]),
+        page_template="deals/opening_desk_buyer.html",
+        confirm_template="deals/opening_desk_confirm.html",
+        # The buyer's card on the confirm page shows the batch too.
+        extra={"active_nav": ACTIVE_NAV, "batch": _batch(session, buyer)},
+    )
+
+
+@login_required
+def opening_desk_buyer(request: HttpRequest, session_id: int, buyer_id: int) -> HttpResponse:
+    session, buyer = _desk_buyer(request, session_id, buyer_id)
+    return _selection_page(request, session, buyer, _desk_place(session, buyer))
+
+
+@login_required
+def opening_desk_unit(request: HttpRequest, session_id: int, buyer_id: int, unit_id: int) -> HttpResponse:
+    session, buyer = _desk_buyer(request, session_id, buyer_id)
+    place = _desk_place(session, buyer)
+    if request.method != "POST":
+        return _unit_to_confirm(request, session, buyer, place, unit_id)
+    try:
+        subscription = svc.opening_select(
+            buyer_id=buyer.pk, unit_id=unit_id, by=_user(request), session_id=session.pk
+        )
+    except DomainError as error:
+        return _selection_page(
+            request, session, buyer, place, status=error.status, error_message=error.message
+        )
+    messages.success(
+        request,
+        _("已为 %(n)s 号客户选定 %(unit)s（认购已生成）。")
+        % {"n": buyer.position, "unit": subscription.unit.label},
+    )
+    return redirect(f"{place.home}?b={subscription.unit.building_id}")
 
 
 # --- the buyer's own link ----------------------------------------------------------------------------
 
 
-def _link_buyer(token: str) -> tuple[OpeningSession, OpeningBuyer]:
+def _link_buyer(token: str) -> tuple[OpeningSession, OpeningBuyer, _Place]:
     buyer = sel.opening_buyer_by_token(token=token)
     if buyer is None:
         raise Http404
-    return buyer.session, buyer
-
-
-def _buyer_page(request: HttpRequest, token: str, *, status: int = 200, **extra: object) -> HttpResponse:
-    session, buyer = _link_buyer(token)
-    context = _selection_context(request, session, buyer, **extra)
-    context["home_url"] = reverse("openings:buyer", args=[token])
-    template = (
-        "deals/_opening_selection_live.html"
-        if getattr(request, "htmx", False)
-        else "deals/opening_buyer.html"
+    place = _Place(
+        home=reverse("openings:buyer", args=[token]),
+        page_template="deals/opening_buyer.html",
+        confirm_template="deals/opening_buyer_confirm.html",
     )
-    return render(request, template, context, status=status)
+    return buyer.session, buyer, place
 
 
 def buyer_page(request: HttpRequest, token: str) -> HttpResponse:
-    return _buyer_page(request, token)
+    return _selection_page(request, *_link_buyer(token))
 
 
 def _rate_limited(token: str) -> bool:
@@ -419,41 +459,17 @@ def _rate_limited(token: str) -> bool:
 
 def buyer_unit(request: HttpRequest, token: str, unit_id: int) -> HttpResponse:
     """GET: confirm the unit; POST: select it. A refusal re-renders the page with a fresh grid at once."""
-    session, buyer = _link_buyer(token)
-    home = reverse("openings:buyer", args=[token])
-    if request.method == "POST":
-        if _rate_limited(token):
-            return _buyer_page(
-                request, token, status=429, error_message=_("操作过于频繁，请稍等一分钟再试。")
-            )
-        try:
-            subscription = svc.opening_select(buyer_id=buyer.pk, unit_id=unit_id, by=None)
-        except DomainError as error:
-            return _buyer_page(request, token, status=error.status, error_message=error.message)
-        messages.success(request, _("恭喜，您已成功选定 %(unit)s！") % {"unit": subscription.unit.label})
-        return redirect(f"{home}?b={subscription.unit.building_id}")
-    picks = sel.buyer_picks(buyer=buyer)
-    if _buyer_state(session, buyer, len(picks)) != "selecting":
-        return redirect(home)
-    unit = sel.opening_unit(project=session.project, unit_id=unit_id)
-    if unit is None:
-        raise Http404
-    if unit.status != UnitStatus.AVAILABLE:
-        return _buyer_page(
-            request,
-            token,
-            status=409,
-            error_message=_("房源 %(unit)s 刚刚已被选走，请选择其他房源。") % {"unit": unit.label},
+    session, buyer, place = _link_buyer(token)
+    if request.method != "POST":
+        return _unit_to_confirm(request, session, buyer, place, unit_id)
+    if _rate_limited(token):
+        message = _("操作过于频繁，请稍等一分钟再试。")
+        return _selection_page(request, session, buyer, place, status=429, error_message=message)
+    try:
+        subscription = svc.opening_select(buyer_id=buyer.pk, unit_id=unit_id, by=None)
+    except DomainError as error:
+        return _selection_page(
+            request, session, buyer, place, status=error.status, error_message=error.message
         )
-    return render(
-        request,
-        "deals/opening_buyer_confirm.html",
-        {
-            "session": session,
-            "project": session.project,
-            "buyer": buyer,
-            "unit": unit,
-            "deposit": svc.deposit_for(buyer.reservation, unit.list_price_total),
-            "home": f"{home}?b={unit.building_id}",
-        },
-    )
+    messages.success(request, _("恭喜，您已成功选定 %(unit)s！") % {"unit": subscription.unit.label})
+    return redirect(f"{place.home}?b={subscription.unit.building_id}")

@@ -14,10 +14,9 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Max
 from django.utils import timezone
 
-from anchang.customers.models import Customer
+from anchang.customers.models import Customer, CustomerEvent, EventKind
 from anchang.deals.models import (
     OpeningBuyer,
     OpeningSession,
@@ -31,6 +30,7 @@ from anchang.deals.opening import (
     opening_session_create,
     opening_session_open,
 )
+from anchang.deals.services import reservation_create
 
 if TYPE_CHECKING:
     from anchang.demo.loader import DemoContext
@@ -66,19 +66,21 @@ def load_opening_day(ctx: "DemoContext") -> None:
         reservations__status=ReservationStatus.ACTIVE
     )
     customers = list(holders.order_by("phone")[:RESERVATIONS])
-    first_number = (Reservation.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0) + 1
     for offset, customer in enumerate(customers):
         # Spread over three weeks, during opening hours, in the order of their numbers.
         registered = now - timedelta(days=RESERVATION_DAYS) + timedelta(hours=12 * offset)
-        Reservation.objects.create(
+        reservation = reservation_create(
             project=project,
             customer=customer,
-            number=first_number + offset,
             amount=RESERVATION_AMOUNT,
+            by=manager,
             registered_at=registered,
-            consultant=customer.owner,
-            created_by=manager,
         )
+        # The service stamps the timeline and the history "now": move them to when it was taken.
+        CustomerEvent.objects.filter(
+            customer=customer, kind=EventKind.RESERVED, data__reservation_id=reservation.pk
+        ).update(at=registered)
+        Reservation.history.filter(id=reservation.pk).update(history_date=registered)
     ctx.record_created(Reservation, len(customers))
     session = opening_session_create(
         project=project,

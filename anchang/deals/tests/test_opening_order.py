@@ -18,12 +18,12 @@ from anchang.deals.models import (
 )
 from anchang.deals.opening import (
     lottery_order,
-    lottery_snippet,
     opening_buyers_draw,
     opening_session_close,
     opening_session_create,
     opening_session_open,
     opening_session_update,
+    reproduce_snippet,
     slot_for,
     token_looks_valid,
 )
@@ -70,7 +70,7 @@ def test_a_lottery_stores_its_seed_and_anyone_can_reproduce_the_draw(project, ma
     assert drawn == lottery_order(list(range(1, 13)), session.lottery_seed)
     assert sorted(drawn) == list(range(1, 13))
     # The snippet printed on the page gives the same order when run.
-    snippet = lottery_snippet(session, drawn)
+    snippet = reproduce_snippet(seed=session.lottery_seed, numbers=drawn)
     numbers_line, shuffle_line = snippet.splitlines()[1:3]
     numbers = eval(numbers_line.split("=", 1)[1])
     seed = re.search(r"Random\('([0-9a-f]+)'\)", shuffle_line).group(1)
