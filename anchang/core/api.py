@@ -1,6 +1,5 @@
 """API plumbing shared by every router: the error format of api.md, input types and pagination."""
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,7 +14,6 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from anchang.core.errors import DomainError, NotFound
-from anchang.core.privacy import mask_phone
 
 if TYPE_CHECKING:
     from anchang.accounts.models import User
@@ -96,14 +94,6 @@ def local_or_none(value: datetime | None) -> datetime | None:
 
 
 # Free text typed by staff (a customer's name, a timeline entry) may hold a mobile number.
-_MOBILE_IN_TEXT = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
-
-
-def mask_phones_in_text(text: str) -> str:
-    """`王 13812341234` → `王 138****1234`, for whoever may not see the customer's number."""
-    return _MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)
-
-
 def error_response(
     api: NinjaAPI,
     request: HttpRequest,

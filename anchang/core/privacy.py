@@ -4,6 +4,8 @@ Templates use the filters in `core.templatetags.anchang`, API schemas call these
 nothing else formats a phone number or an ID number for display.
 """
 
+import re
+
 from anchang.core.phones import national_digits
 
 _HONORIFIC = {"male": "先生", "female": "女士"}
@@ -55,3 +57,11 @@ _COMPOUND_SURNAMES = {
 
 def _is_compound_surname(name: str) -> bool:
     return len(name) > 2 and name[:2] in _COMPOUND_SURNAMES
+
+
+_MOBILE_IN_TEXT = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+
+
+def mask_phones_in_text(text: str) -> str:
+    """`王 13812341234` → `王 138****1234`, for whoever may not see the customer's number."""
+    return _MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)

@@ -22,14 +22,13 @@ from anchang.core.api import (
     PageOffset,
     error_responses,
     local_or_none,
-    mask_phones_in_text,
     request_user,
     visible_project,
 )
 from anchang.core.audit import client_ip
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.phones import national_digits
-from anchang.core.privacy import mask_phone, public_name
+from anchang.core.privacy import mask_phone, mask_phones_in_text, public_name
 from anchang.customers import pool
 from anchang.customers.models import Customer
 

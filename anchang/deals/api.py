@@ -27,7 +27,6 @@ from anchang.core.api import (
     NoNul,
     error_responses,
     local_or_none,
-    mask_phones_in_text,
     paginate,
     request_user,
     visible_project,
@@ -35,7 +34,7 @@ from anchang.core.api import (
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.idempotency import run_idempotent
 from anchang.core.phones import national_digits
-from anchang.core.privacy import mask_phone
+from anchang.core.privacy import mask_phone, mask_phones_in_text
 from anchang.customers.models import Customer
 from anchang.customers.pool import phone_visible_to
 from anchang.deals import selectors, services

@@ -296,7 +296,7 @@ def test_check_in_runs_a_fixed_number_of_queries(
 def test_a_family_member_is_judged_by_their_own_phone_not_the_households_contract(
     project, frontdesk, on_duty
 ) -> None:
-    """Owner visits (业主到访) follow the phone that holds the contract; the household lends its owner only."""
+    """Owner visits (业主到访) follow the phone holding the contract; the household lends only its owner."""
     first = check_in(project=project, phone=PHONE, name="王大明", by=frontdesk, consent=True)
     visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
     Customer.objects.filter(pk=first.customer.pk).update(is_owner=True)
