@@ -9,7 +9,6 @@ from django_stubs_ext import StrOrPromise as Label
 from anchang.core.errors import DomainError
 from anchang.deals.models import SubscriptionStatus
 from anchang.deals.services import CONTRACT_NUMBER_MAX_LENGTH, REASON_MAX_LENGTH
-from anchang.deals.summary import MAX_DAYS
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 _MONEY_ERRORS = {
@@ -51,6 +50,26 @@ def _reason_field(label: Label, *, required: bool, placeholder: Label = "") -> f
     )
 
 
+def _picked(label: Label, *, missing: Label) -> forms.IntegerField:
+    """The id of the row chosen in a select (a customer, a unit): blank or not a number is `missing`;
+    the bounds keep a forged id inside the database's integer."""
+    return forms.IntegerField(
+        label=label,
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={"required": missing, "invalid": missing},
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
+def _date(label: Label) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+
+
 class HoldForm(forms.Form):
     reason = _reason_field(_("销控原因"), required=True, placeholder=_("如：领导预留、价格调整"))
     expires_at = forms.DateTimeField(
@@ -69,13 +88,7 @@ class ReleaseForm(forms.Form):
 
 
 class SubscriptionForm(forms.Form):
-    customer = forms.IntegerField(
-        label=_("客户"),
-        min_value=1,
-        max_value=2**63 - 1,
-        error_messages={"required": _("请选择客户。"), "invalid": _("请选择客户。")},
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    customer = _picked(_("客户"), missing=_("请选择客户。"))
     price = _money(_("成交总价（元）"))
     deposit = _money(_("定金（元）"))
     use_reservation = forms.BooleanField(
@@ -102,26 +115,14 @@ class DecisionForm(forms.Form):
 
 
 class ChangeUnitForm(forms.Form):
-    unit = forms.IntegerField(
-        label=_("换至房源"),
-        min_value=1,
-        max_value=2**63 - 1,
-        error_messages={"required": _("请选择要换的房源。"), "invalid": _("请选择要换的房源。")},
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    unit = _picked(_("换至房源"), missing=_("请选择要换的房源。"))
     price = _money(_("新成交总价（元，留空按原折扣计算）"), required=False)
     deposit = _money(_("定金（元，留空沿用原定金）"), required=False)
     reason = _reason_field(_("换房原因"), required=True, placeholder=_("如：客户改选高楼层"))
 
 
 class ReservationForm(forms.Form):
-    customer = forms.IntegerField(
-        label=_("客户"),
-        min_value=1,
-        max_value=2**63 - 1,
-        error_messages={"required": _("请选择客户。"), "invalid": _("请选择客户。")},
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    customer = _picked(_("客户"), missing=_("请选择客户。"))
     amount = _money(_("认筹金（元）"))
 
 
@@ -132,16 +133,8 @@ class SubscriptionFilterForm(forms.Form):
         choices=[("", _("全部状态")), *SubscriptionStatus.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    date_from = forms.DateField(
-        label=_("认购日期从"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        label=_("至"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
-    )
+    date_from = _date(_("认购日期从"))
+    date_to = _date(_("至"))
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -152,23 +145,8 @@ class SubscriptionFilterForm(forms.Form):
 
 
 class SummaryRangeForm(forms.Form):
-    date_from = forms.DateField(
-        label=_("开始日期"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        label=_("结束日期"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
-    )
+    """Dates only: which ranges the summary takes (order, length, calendar ends) is the rule of
+    `summary.sales_summary`, whose refusal the page shows under the field it names."""
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        start, end = data.get("date_from"), data.get("date_to")
-        if isinstance(start, date) and isinstance(end, date):
-            if start > end:
-                self.add_error("date_to", _("结束日期不能早于开始日期。"))
-            elif (end - start).days + 1 > MAX_DAYS:
-                self.add_error("date_to", _("日期范围最长 %(n)s 天。") % {"n": MAX_DAYS})
-        return data
+    date_from = _date(_("开始日期"))
+    date_to = _date(_("结束日期"))

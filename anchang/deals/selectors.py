@@ -6,8 +6,9 @@ reservations; a consultant sees those of their own customers; every other role n
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_list_visible_to, project_visible_to
@@ -37,9 +38,15 @@ def _sees_whole_project(user: User) -> bool:
     return user.sees_all_projects or user.role in (Role.MANAGER, Role.FRONTDESK)
 
 
-def _own_customers_only(user: User) -> Q:
-    """A consultant's deals are those of the customers they own now."""
-    return Q(customer__owner=user)
+_Deal = TypeVar("_Deal", Subscription, Reservation)
+
+
+def _as_seen_by(user: User, rows: QuerySet[_Deal]) -> QuerySet[_Deal]:
+    """The deals among `rows` that `user` may see: the whole project's for its managers and desk, a
+    consultant's those of the customers they own now, none for other roles."""
+    if not may_view_deals(user):
+        return rows.none()
+    return rows if _sees_whole_project(user) else rows.filter(customer__owner=user)
 
 
 def subscription_list_visible_to(
@@ -51,13 +58,12 @@ def subscription_list_visible_to(
     date_to: date | None = None,
 ) -> QuerySet[Subscription]:
     """The project's subscriptions the user may see, newest first, with what a list row shows."""
-    rows = Subscription.objects.filter(project=project).select_related(
-        "unit__building", "customer", "consultant"
+    rows = _as_seen_by(
+        user,
+        Subscription.objects.filter(project=project).select_related(
+            "unit__building", "customer", "consultant"
+        ),
     )
-    if not may_view_deals(user):
-        return rows.none()
-    if not _sees_whole_project(user):
-        rows = rows.filter(_own_customers_only(user))
     if status:
         rows = rows.filter(status=status)
     if date_from:
@@ -68,8 +74,6 @@ def subscription_list_visible_to(
 
 
 def subscription_visible_to(*, user: User, subscription_id: int) -> Subscription | None:
-    if not may_view_deals(user):
-        return None
     rows = Subscription.objects.select_related(
         "project",
         "unit__building",
@@ -80,9 +84,7 @@ def subscription_visible_to(*, user: User, subscription_id: int) -> Subscription
         "replaced_by__unit__building",
         "reservation",
     ).filter(pk=subscription_id, project__in=project_list_visible_to(user=user))
-    if not _sees_whole_project(user):
-        rows = rows.filter(_own_customers_only(user))
-    return rows.first()
+    return _as_seen_by(user, rows).first()
 
 
 def subscription_replaces(subscription: Subscription) -> Subscription | None:
@@ -135,25 +137,19 @@ def holds_open(*, project: Project) -> QuerySet[Hold]:
 def reservation_list_visible_to(
     *, user: User, project: Project, status: str | None = None
 ) -> QuerySet[Reservation]:
-    rows = Reservation.objects.filter(project=project).select_related("customer", "consultant")
-    if not may_view_deals(user):
-        return rows.none()
-    if not _sees_whole_project(user):
-        rows = rows.filter(_own_customers_only(user))
+    rows = _as_seen_by(
+        user, Reservation.objects.filter(project=project).select_related("customer", "consultant")
+    )
     if status:
         rows = rows.filter(status=status)
     return rows.order_by("-number")
 
 
 def reservation_visible_to(*, user: User, reservation_id: int) -> Reservation | None:
-    if not may_view_deals(user):
-        return None
     rows = Reservation.objects.select_related("customer", "project").filter(
         pk=reservation_id, project__in=project_list_visible_to(user=user)
     )
-    if not _sees_whole_project(user):
-        rows = rows.filter(_own_customers_only(user))
-    return rows.first()
+    return _as_seen_by(user, rows).first()
 
 
 def active_reservation(*, customer: Customer) -> Reservation | None:
@@ -185,7 +181,7 @@ def customer_for_sale(*, user: User, customer_id: int) -> SellingCustomer:
     customer = customer_visible_to(user=user, customer_id=customer_id)
     if customer is None:
         return SellingCustomer(None)
-    if user.role == Role.CONSULTANT and not user.sees_all_projects and customer.owner_id != user.pk:
+    if not _sees_whole_project(user) and customer.owner_id != user.pk:
         return SellingCustomer(None, not_own=True)
     return SellingCustomer(customer)
 
@@ -195,7 +191,7 @@ def customers_for_sale(*, user: User, project: Project, q: str = "") -> list[Cus
     if not may_sell(user):
         return []
     customers = Customer.objects.filter(project=project).select_related("owner")
-    if user.role == Role.CONSULTANT and not user.sees_all_projects:
+    if not _sees_whole_project(user):
         customers = customers.filter(owner=user)
     condition = customer_search_q(q)
     if condition is None:
@@ -210,7 +206,3 @@ def sellable_units(*, project: Project) -> QuerySet[Unit]:
         .select_related("building")
         .order_by("building__sort_order", "building__name", "floor", "position")
     )
-
-
-def may_approve(user: User) -> bool:
-    return user.is_site_manager

@@ -10,12 +10,12 @@ Three grouped queries whatever the range (quality S7), each served by its (proje
   subscription and subscribes the new unit, so it shows on both sides).
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +37,9 @@ class DayFigures:
     contract_amount: Decimal = field(default_factory=Decimal)
     cancellations: int = 0
     cancellation_amount: Decimal = field(default_factory=Decimal)
+
+
+_FIGURES = tuple(f.name for f in fields(DayFigures) if f.name != "day")
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,10 @@ def _local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
         raise InvalidInput(fields={"date_to": _("日期超出范围。")}) from None
 
 
-def _by_day(rows: Iterable[dict[str, object]]) -> dict[date, tuple[int, Decimal]]:
-    return {
-        row["day"]: (int(row["n"]), row["amount"] or Decimal(0))  # type: ignore[misc, call-overload]
-        for row in rows
-    }
+def _by_day(rows: QuerySet[Subscription], day: Any) -> dict[date, tuple[int, Decimal]]:
+    """How many of `rows` and their total price, per value of `day` (one grouped query)."""
+    grouped = rows.values(day=day).annotate(n=Count("pk"), amount=Sum("price")).order_by()
+    return {row["day"]: (row["n"], row["amount"] or Decimal(0)) for row in grouped}
 
 
 def sales_summary(
@@ -85,29 +87,22 @@ def sales_summary(
     start, end = summary_range(date_from, date_to)
     lower, upper = _local_bounds(start, end)
     tz = timezone.get_current_timezone()
+    of_project = Subscription.objects.filter(project=project)
     subscribed = _by_day(
-        Subscription.objects.filter(project=project, subscribed_on__gte=start, subscribed_on__lte=end)
-        .exclude(status=SubscriptionStatus.REJECTED)
-        .values(day=F("subscribed_on"))
-        .annotate(n=Count("pk"), amount=Sum("price"))
-        .order_by()
+        of_project.filter(subscribed_on__gte=start, subscribed_on__lte=end).exclude(
+            status=SubscriptionStatus.REJECTED
+        ),
+        F("subscribed_on"),
     )
     contracted = _by_day(
-        Subscription.objects.filter(project=project, contracted_at__gte=lower, contracted_at__lt=upper)
-        .values(day=TruncDate("contracted_at", tzinfo=tz))
-        .annotate(n=Count("pk"), amount=Sum("price"))
-        .order_by()
+        of_project.filter(contracted_at__gte=lower, contracted_at__lt=upper),
+        TruncDate("contracted_at", tzinfo=tz),
     )
     cancelled = _by_day(
-        Subscription.objects.filter(
-            project=project,
-            status=SubscriptionStatus.CANCELLED,
-            cancelled_at__gte=lower,
-            cancelled_at__lt=upper,
-        )
-        .values(day=TruncDate("cancelled_at", tzinfo=tz))
-        .annotate(n=Count("pk"), amount=Sum("price"))
-        .order_by()
+        of_project.filter(
+            status=SubscriptionStatus.CANCELLED, cancelled_at__gte=lower, cancelled_at__lt=upper
+        ),
+        TruncDate("cancelled_at", tzinfo=tz),
     )
     rows: list[DayFigures] = []
     totals = DayFigures(day=None)
@@ -117,14 +112,7 @@ def sales_summary(
         figures.subscriptions, figures.subscription_amount = subscribed.get(day, (0, Decimal(0)))
         figures.contracts, figures.contract_amount = contracted.get(day, (0, Decimal(0)))
         figures.cancellations, figures.cancellation_amount = cancelled.get(day, (0, Decimal(0)))
-        for name in (
-            "subscriptions",
-            "subscription_amount",
-            "contracts",
-            "contract_amount",
-            "cancellations",
-            "cancellation_amount",
-        ):
+        for name in _FIGURES:
             setattr(totals, name, getattr(totals, name) + getattr(figures, name))
         rows.append(figures)
     return SalesSummary(date_from=start, date_to=end, rows=rows, totals=totals)

@@ -3,8 +3,9 @@ approvals and the sales summary. HTTP only: services decide, selectors read (arc
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -13,11 +14,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
+from django_stubs_ext import StrOrPromise
 
 from anchang.accounts.models import User
 from anchang.accounts.navigation import project_page
 from anchang.core.errors import DomainError, InvalidInput
+from anchang.customers.models import Customer
 from anchang.customers.selectors import customer_visible_to
 from anchang.deals import selectors, services
 from anchang.deals.forms import (
@@ -35,9 +39,10 @@ from anchang.deals.forms import (
 )
 from anchang.deals.models import OCCUPYING_STATUSES, ReservationStatus, Subscription, SubscriptionStatus
 from anchang.deals.summary import sales_summary
-from anchang.inventory.models import Project, Unit, UnitStatus
+from anchang.inventory.models import Unit, UnitStatus
 
 PAGE_SIZE = 50
+T = TypeVar("T")
 
 
 def _user(request: HttpRequest) -> User:
@@ -48,6 +53,13 @@ def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
+def _found(row: T | None) -> T:
+    """The row a `*_visible_to` selector found; else 404: what the user may not see does not exist."""
+    if row is None:
+        raise Http404
+    return row
+
+
 def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -55,10 +67,6 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     ):
         return HttpResponseRedirect(target)
     return HttpResponseRedirect(default)
-
-
-def _project(request: HttpRequest, project_id: int, *, allowed: bool) -> Project:
-    return project_page(request, project_id, allowed=allowed)
 
 
 def _show_error(request: HttpRequest, form: Any, error: DomainError) -> None:
@@ -74,13 +82,44 @@ def _error_text(error: DomainError) -> str:
     return next(iter(error.fields.values()), error.message) if error.fields else error.message
 
 
+# What a page action does once its form is valid: (who, the row the page is about, the form's data).
+Act = Callable[[User, T, dict[str, Any]], object]
+View = Callable[..., HttpResponse]
+
+
+def _submit(
+    request: HttpRequest, form: forms.Form, act: Callable[[], object], done: StrOrPromise
+) -> int | None:
+    """Validate a page action's form and call its service: None once done, else the status the
+    refusing page answers with (the reason next to its field, or at the top)."""
+    if not form.is_valid():
+        return 400
+    try:
+        act()
+    except DomainError as error:
+        _show_error(request, form, error)
+        return error.status
+    messages.success(request, done)
+    return None
+
+
+def _action_forms(
+    form_classes: dict[str, type[forms.Form]], refused: dict[str, forms.Form]
+) -> dict[str, forms.Form]:
+    """A page's action forms as `<prefix>_form`, their ids `<prefix>_…`: blank, or the one just refused."""
+    return {
+        f"{prefix}_form": refused.get(prefix) or form_class(auto_id=f"{prefix}_%s")
+        for prefix, form_class in form_classes.items()
+    }
+
+
 # --- subscriptions --------------------------------------------------------------------------------------
 
 
 @login_required
 def subscription_list(request: HttpRequest, project_id: int) -> HttpResponse:
     user = _user(request)
-    project = _project(request, project_id, allowed=selectors.may_view_deals(user))
+    project = project_page(request, project_id, allowed=selectors.may_view_deals(user))
     form = SubscriptionFilterForm(request.GET or None)
     filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
     rows = selectors.subscription_list_visible_to(
@@ -103,7 +142,6 @@ def subscription_list(request: HttpRequest, project_id: int) -> HttpResponse:
             "subscriptions": page.object_list,
             "active_nav": "subscriptions",
             "deals_tab": "subscriptions",
-            "is_manager": user.is_site_manager,
         },
     )
 
@@ -115,13 +153,36 @@ def _with_discount_percent(subscriptions: Any) -> None:
 
 
 def _visible_subscription(request: HttpRequest, subscription_id: int) -> Subscription:
-    subscription = selectors.subscription_visible_to(user=_user(request), subscription_id=subscription_id)
-    if subscription is None:
-        raise Http404
-    return subscription
+    return _found(selectors.subscription_visible_to(user=_user(request), subscription_id=subscription_id))
 
 
-def _detail_context(request: HttpRequest, subscription: Subscription, **forms: Any) -> dict[str, Any]:
+# The subscription page's action forms by prefix, each posting to a view of `_subscription_action`.
+SUBSCRIPTION_FORMS: dict[str, type[forms.Form]] = {
+    "decision": DecisionForm,
+    "contract": ContractForm,
+    "cancel": CancelForm,
+}
+
+
+def _subscription_page(
+    request: HttpRequest,
+    subscription: Subscription,
+    *,
+    refused: dict[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    project_page(request, subscription.project_id)
+    return render(
+        request,
+        "deals/subscription_detail.html",
+        _detail_context(request, subscription, refused or {}),
+        status=status,
+    )
+
+
+def _detail_context(
+    request: HttpRequest, subscription: Subscription, refused: dict[str, forms.Form]
+) -> dict[str, Any]:
     user = _user(request)
     status = subscription.status
     manager = user.is_site_manager
@@ -142,115 +203,57 @@ def _detail_context(request: HttpRequest, subscription: Subscription, **forms: A
         "can_cancel": seller and occupying and (status != SubscriptionStatus.CONTRACTED or manager),
         "can_change_unit": seller
         and status in (SubscriptionStatus.PENDING_APPROVAL, SubscriptionStatus.ACTIVE),
-        "decision_form": forms.get("decision_form") or DecisionForm(auto_id="decision_%s"),
-        "contract_form": forms.get("contract_form") or ContractForm(auto_id="contract_%s"),
-        "cancel_form": forms.get("cancel_form") or CancelForm(auto_id="cancel_%s"),
+        **_action_forms(SUBSCRIPTION_FORMS, refused),
         "active_nav": "subscriptions",
     }
 
 
 @login_required
 def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    subscription = _visible_subscription(request, subscription_id)
-    project_page(request, subscription.project_id)
-    return render(request, "deals/subscription_detail.html", _detail_context(request, subscription))
+    return _subscription_page(request, _visible_subscription(request, subscription_id))
 
 
-def _subscription_action(
-    request: HttpRequest,
-    subscription_id: int,
-    *,
-    form_class: type,
-    form_key: str,
-    prefix: str,
-    act: Callable[[Subscription, dict[str, Any]], object],
-    done: str,
-) -> HttpResponse:
-    """POST of one action button on the detail page: validate, call the service, redirect or show why not."""
-    subscription = _visible_subscription(request, subscription_id)
-    form = form_class(request.POST, auto_id=f"{prefix}_%s")
-    status = 400
-    if form.is_valid():
-        try:
-            act(subscription, form.cleaned_data)
-        except DomainError as error:
-            _show_error(request, form, error)
-            status = error.status
-        else:
-            messages.success(request, done)
+def _subscription_action(prefix: str, act: Act[Subscription], done: StrOrPromise) -> View:
+    """The POST of the subscription page's `prefix` form: back to the page (or `next`) once done,
+    else the page again with the refused form."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, subscription_id: int) -> HttpResponse:
+        subscription = _visible_subscription(request, subscription_id)
+        form = SUBSCRIPTION_FORMS[prefix](request.POST, auto_id=f"{prefix}_%s")
+        status = _submit(request, form, lambda: act(_user(request), subscription, form.cleaned_data), done)
+        if status is None:
             return _back(request, reverse("deals:subscription", args=[subscription.pk]))
-    # Re-read: the page shows the subscription as it is now, with the refused form's errors inline.
-    fresh = _visible_subscription(request, subscription_id)
-    return render(
-        request,
-        "deals/subscription_detail.html",
-        _detail_context(request, fresh, **{form_key: form}),
-        status=status,
-    )
+        # Re-read: the page shows the subscription as it is now, with the refused form's errors inline.
+        fresh = _visible_subscription(request, subscription_id)
+        return _subscription_page(request, fresh, refused={prefix: form}, status=status)
+
+    return view
 
 
-@login_required
-@require_POST
-def subscription_approve(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    user = _user(request)
-    return _subscription_action(
-        request,
-        subscription_id,
-        form_class=DecisionForm,
-        form_key="decision_form",
-        prefix="decision",
-        act=lambda s, data: services.subscription_approve(subscription_id=s.pk, by=user, note=data["note"]),
-        done=_("已审批通过，认购生效。"),
-    )
-
-
-@login_required
-@require_POST
-def subscription_reject(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    user = _user(request)
-    return _subscription_action(
-        request,
-        subscription_id,
-        form_class=DecisionForm,
-        form_key="decision_form",
-        prefix="decision",
-        act=lambda s, data: services.subscription_reject(subscription_id=s.pk, by=user, note=data["note"]),
-        done=_("已驳回，房源已恢复可售。"),
-    )
-
-
-@login_required
-@require_POST
-def subscription_contract(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    user = _user(request)
-    return _subscription_action(
-        request,
-        subscription_id,
-        form_class=ContractForm,
-        form_key="contract_form",
-        prefix="contract",
-        act=lambda s, data: services.subscription_contract(
-            subscription_id=s.pk, by=user, contract_number=data["contract_number"]
-        ),
-        done=_("已签约，客户已成为业主。"),
-    )
-
-
-@login_required
-@require_POST
-def subscription_cancel(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    user = _user(request)
-    return _subscription_action(
-        request,
-        subscription_id,
-        form_class=CancelForm,
-        form_key="cancel_form",
-        prefix="cancel",
-        act=lambda s, data: services.subscription_cancel(
-            subscription_id=s.pk, by=user, reason=data["reason"]
-        ),
-        done=_("已退订，房源已恢复可售。"),
-    )
+subscription_approve = _subscription_action(
+    "decision",
+    lambda user, s, data: services.subscription_approve(subscription_id=s.pk, by=user, note=data["note"]),
+    gettext_lazy("已审批通过，认购生效。"),
+)
+subscription_reject = _subscription_action(
+    "decision",
+    lambda user, s, data: services.subscription_reject(subscription_id=s.pk, by=user, note=data["note"]),
+    gettext_lazy("已驳回，房源已恢复可售。"),
+)
+subscription_contract = _subscription_action(
+    "contract",
+    lambda user, s, data: services.subscription_contract(
+        subscription_id=s.pk, by=user, contract_number=data["contract_number"]
+    ),
+    gettext_lazy("已签约，客户已成为业主。"),
+)
+subscription_cancel = _subscription_action(
+    "cancel",
+    lambda user, s, data: services.subscription_cancel(subscription_id=s.pk, by=user, reason=data["reason"]),
+    gettext_lazy("已退订，房源已恢复可售。"),
+)
 
 
 @login_required
@@ -328,8 +331,30 @@ def subscription_new(request: HttpRequest, unit_id: int) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            subscription, error = _subscribe(user, unit, form.cleaned_data)
-            if subscription is not None:
+            data = form.cleaned_data
+            try:
+                customer = _customer_for_sale(
+                    user,
+                    data["customer"],
+                    unit.project_id,
+                    not_own=_("该客户不是您的客户：公客池客户请先认领，再办理认购。"),
+                )
+                subscription = services.subscription_create(
+                    unit_id=unit.pk,
+                    customer=customer,
+                    price=data["price"],
+                    deposit=data["deposit"],
+                    by=user,
+                    reservation=(
+                        selectors.active_reservation(customer=customer)
+                        if data.get("use_reservation")
+                        else None
+                    ),
+                )
+            except DomainError as error:
+                apply_domain_error(form, error)
+                status = error.status
+            else:
                 messages.success(
                     request,
                     _("已认购 %(unit)s。") % {"unit": unit.label}
@@ -337,9 +362,6 @@ def subscription_new(request: HttpRequest, unit_id: int) -> HttpResponse:
                     else _("已提交认购 %(unit)s：优惠超出阈值，等待经理审批。") % {"unit": unit.label},
                 )
                 return redirect("deals:subscription", subscription_id=subscription.pk)
-            assert error is not None
-            apply_domain_error(form, error)
-            status = error.status
     customers = selectors.customers_for_sale(user=user, project=project, q=q)
     selected_id = form["customer"].value()
     selected = _selected_customer(user, selected_id, customers)
@@ -375,37 +397,20 @@ def _selected_customer(user: User, value: object, listed: list[Any]) -> Any:
     return selectors.customer_for_sale(user=user, customer_id=customer_id).customer
 
 
-def _subscribe(
-    user: User, unit: Unit, data: dict[str, Any]
-) -> tuple[Subscription | None, DomainError | None]:
-    found = selectors.customer_for_sale(user=user, customer_id=data["customer"])
-    if found.customer is None or found.customer.project_id != unit.project_id:
-        message = (
-            _("该客户不是您的客户：公客池客户请先认领，再办理认购。") if found.not_own else _("请选择客户。")
-        )
-        return None, InvalidInput(fields={"customer": message})
-    reservation = (
-        selectors.active_reservation(customer=found.customer) if data.get("use_reservation") else None
-    )
-    try:
-        subscription = services.subscription_create(
-            unit_id=unit.pk,
-            customer=found.customer,
-            price=data["price"],
-            deposit=data["deposit"],
-            by=user,
-            reservation=reservation,
-        )
-    except DomainError as error:
-        return None, error
-    return subscription, None
+def _customer_for_sale(user: User, customer_id: int, project_id: int, *, not_own: str) -> Customer:
+    """The customer picked on a form, if `user` may sell to them in this project; else the refusal
+    shown under the picker (`not_own` for a visible customer of someone else or of the pool)."""
+    found = selectors.customer_for_sale(user=user, customer_id=customer_id)
+    if found.customer is None or found.customer.project_id != project_id:
+        raise InvalidInput(fields={"customer": not_own if found.not_own else _("请选择客户。")})
+    return found.customer
 
 
 @login_required
 def approvals(request: HttpRequest, project_id: int) -> HttpResponse:
     """The manager's queue of subscriptions whose discount waits for a decision."""
     user = _user(request)
-    project = _project(request, project_id, allowed=user.is_site_manager)
+    project = project_page(request, project_id, allowed=user.is_site_manager)
     pending = list(selectors.subscriptions_pending_approval(project=project)[:PAGE_SIZE])
     _with_discount_percent(pending)
     return render(
@@ -414,10 +419,8 @@ def approvals(request: HttpRequest, project_id: int) -> HttpResponse:
         {
             "project": project,
             "pending": pending,
-            "form": DecisionForm(),
             "active_nav": "approvals",
             "deals_tab": "approvals",
-            "is_manager": True,
             "limit": PAGE_SIZE,
         },
     )
@@ -427,13 +430,16 @@ def approvals(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 def _visible_unit(request: HttpRequest, unit_id: int) -> Unit:
-    unit = selectors.unit_visible_to(user=_user(request), unit_id=unit_id)
-    if unit is None:
-        raise Http404
-    return unit
+    return _found(selectors.unit_visible_to(user=_user(request), unit_id=unit_id))
 
 
-def _panel_context(request: HttpRequest, unit: Unit, **forms: Any) -> dict[str, Any]:
+# The unit panel's action forms by prefix, each posting to a view of `_unit_action`.
+UNIT_FORMS: dict[str, type[forms.Form]] = {"hold": HoldForm, "release": ReleaseForm}
+
+
+def _panel_context(
+    request: HttpRequest, unit: Unit, refused: dict[str, forms.Form] | None = None
+) -> dict[str, Any]:
     user = _user(request)
     occupying = selectors.occupying_subscription(unit=unit)
     visible = (
@@ -449,91 +455,67 @@ def _panel_context(request: HttpRequest, unit: Unit, **forms: Any) -> dict[str, 
         "can_hold": manager and unit.status == UnitStatus.AVAILABLE,
         "can_release": manager and unit.status == UnitStatus.HELD,
         "can_subscribe": services.may_sell(user) and unit.status in services.SUBSCRIBABLE_UNIT_STATUSES,
-        "hold_form": forms.get("hold_form") or HoldForm(auto_id="hold_%s"),
-        "release_form": forms.get("release_form") or ReleaseForm(auto_id="release_%s"),
+        **_action_forms(UNIT_FORMS, refused or {}),
     }
+
+
+def _unit_page(
+    request: HttpRequest, unit: Unit, *, refused: dict[str, forms.Form] | None = None, status: int = 200
+) -> HttpResponse:
+    project_page(request, unit.project_id)
+    return render(
+        request,
+        "deals/unit_deals.html",
+        {**_panel_context(request, unit, refused), "active_nav": "board"},
+        status=status,
+    )
 
 
 @login_required
 def unit_panel(request: HttpRequest, unit_id: int) -> HttpResponse:
     """The unit page's 成交 panel (loaded by htmx); without htmx the same panel as a page of its own."""
     unit = _visible_unit(request, unit_id)
-    context = _panel_context(request, unit)
     if _htmx(request):
-        return render(request, "deals/_unit_panel.html", context)
-    project_page(request, unit.project_id)
-    return render(request, "deals/unit_deals.html", {**context, "active_nav": "board"})
+        return render(request, "deals/_unit_panel.html", _panel_context(request, unit))
+    return _unit_page(request, unit)
 
 
-def _unit_action(
-    request: HttpRequest,
-    unit_id: int,
-    *,
-    form_class: type,
-    form_key: str,
-    prefix: str,
-    act: Callable[[Unit, dict[str, Any]], object],
-    done: str,
-) -> HttpResponse:
-    unit = _visible_unit(request, unit_id)
-    form = form_class(request.POST, auto_id=f"{prefix}_%s")
-    status = 400
-    if form.is_valid():
-        try:
-            act(unit, form.cleaned_data)
-        except DomainError as error:
-            _show_error(request, form, error)
-            status = error.status
-        else:
-            messages.success(request, done)
+def _unit_action(prefix: str, act: Act[Unit], done: StrOrPromise) -> View:
+    """The POST of the unit panel's `prefix` form: back to the unit page (or `next`) once done, else
+    the panel as a page with the refused form."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, unit_id: int) -> HttpResponse:
+        unit = _visible_unit(request, unit_id)
+        form = UNIT_FORMS[prefix](request.POST, auto_id=f"{prefix}_%s")
+        status = _submit(request, form, lambda: act(_user(request), unit, form.cleaned_data), done)
+        if status is None:
             return _back(request, reverse("inventory:unit", args=[unit.pk]))
-    project_page(request, unit.project_id)
-    fresh = _visible_unit(request, unit_id)
-    return render(
-        request,
-        "deals/unit_deals.html",
-        {**_panel_context(request, fresh, **{form_key: form}), "active_nav": "board"},
-        status=status,
-    )
+        return _unit_page(request, _visible_unit(request, unit_id), refused={prefix: form}, status=status)
+
+    return view
 
 
-@login_required
-@require_POST
-def unit_hold(request: HttpRequest, unit_id: int) -> HttpResponse:
-    user = _user(request)
-    return _unit_action(
-        request,
-        unit_id,
-        form_class=HoldForm,
-        form_key="hold_form",
-        prefix="hold",
-        act=lambda unit, data: services.hold_create(
-            unit_id=unit.pk, reason=data["reason"], expires_at=data.get("expires_at"), by=user
-        ),
-        done=_("已销控该房源。"),
-    )
-
-
-@login_required
-@require_POST
-def unit_release(request: HttpRequest, unit_id: int) -> HttpResponse:
-    user = _user(request)
-    return _unit_action(
-        request,
-        unit_id,
-        form_class=ReleaseForm,
-        form_key="release_form",
-        prefix="release",
-        act=lambda unit, data: services.hold_release(unit_id=unit.pk, reason=data["reason"], by=user),
-        done=_("已解除销控，房源恢复可售。"),
-    )
+unit_hold = _unit_action(
+    "hold",
+    lambda user, unit, data: services.hold_create(
+        unit_id=unit.pk, reason=data["reason"], expires_at=data.get("expires_at"), by=user
+    ),
+    gettext_lazy("已销控该房源。"),
+)
+unit_release = _unit_action(
+    "release",
+    lambda user, unit, data: services.hold_release(unit_id=unit.pk, reason=data["reason"], by=user),
+    gettext_lazy("已解除销控，房源恢复可售。"),
+)
 
 
 @login_required
 def holds(request: HttpRequest, project_id: int) -> HttpResponse:
     """The project's current holds: which unit, who, why, until when; managers release from here."""
     user = _user(request)
-    project = _project(request, project_id, allowed=selectors.may_view_deals(user))
+    project = project_page(request, project_id, allowed=selectors.may_view_deals(user))
     rows = list(selectors.holds_open(project=project)[: PAGE_SIZE * 4])
     return render(
         request,
@@ -545,7 +527,6 @@ def holds(request: HttpRequest, project_id: int) -> HttpResponse:
             "can_release": user.is_site_manager,
             "active_nav": "subscriptions",
             "deals_tab": "holds",
-            "is_manager": user.is_site_manager,
         },
     )
 
@@ -557,7 +538,7 @@ def holds(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def reservations(request: HttpRequest, project_id: int) -> HttpResponse:
     user = _user(request)
-    project = _project(request, project_id, allowed=selectors.may_view_deals(user))
+    project = project_page(request, project_id, allowed=selectors.may_view_deals(user))
     seller = services.may_sell(user)
     form = ReservationForm(request.POST if request.method == "POST" and seller else None)
     status = 200
@@ -567,23 +548,19 @@ def reservations(request: HttpRequest, project_id: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             data = form.cleaned_data
-            found = selectors.customer_for_sale(user=user, customer_id=data["customer"])
-            if found.customer is None or found.customer.project_id != project.pk:
-                form.add_error(
-                    "customer",
-                    _("该客户不是您的客户：公客池客户请先认领。") if found.not_own else _("请选择客户。"),
+            try:
+                customer = _customer_for_sale(
+                    user, data["customer"], project.pk, not_own=_("该客户不是您的客户：公客池客户请先认领。")
                 )
+                reservation = services.reservation_create(
+                    project=project, customer=customer, amount=data["amount"], by=user
+                )
+            except DomainError as error:
+                apply_domain_error(form, error)
+                status = error.status
             else:
-                try:
-                    reservation = services.reservation_create(
-                        project=project, customer=found.customer, amount=data["amount"], by=user
-                    )
-                except DomainError as error:
-                    apply_domain_error(form, error)
-                    status = error.status
-                else:
-                    messages.success(request, _("已认筹，认筹号 %(n)s。") % {"n": reservation.number})
-                    return redirect("deals:reservations", project_id=project.pk)
+                messages.success(request, _("已认筹，认筹号 %(n)s。") % {"n": reservation.number})
+                return redirect("deals:reservations", project_id=project.pk)
     filter_status = request.GET.get("status") or ""
     if filter_status not in ReservationStatus.values:
         filter_status = ""
@@ -606,7 +583,6 @@ def reservations(request: HttpRequest, project_id: int) -> HttpResponse:
             "can_refund": user.is_site_manager,
             "active_nav": "subscriptions",
             "deals_tab": "reservations",
-            "is_manager": user.is_site_manager,
         },
         status=status,
     )
@@ -616,9 +592,7 @@ def reservations(request: HttpRequest, project_id: int) -> HttpResponse:
 @require_POST
 def reservation_refund(request: HttpRequest, reservation_id: int) -> HttpResponse:
     user = _user(request)
-    reservation = selectors.reservation_visible_to(user=user, reservation_id=reservation_id)
-    if reservation is None:
-        raise Http404
+    reservation = _found(selectors.reservation_visible_to(user=user, reservation_id=reservation_id))
     try:
         services.reservation_refund(
             reservation_id=reservation.pk, by=user, reason=request.POST.get("reason", "")
@@ -644,7 +618,6 @@ def customer_deals(request: HttpRequest, customer_id: int) -> HttpResponse:
         "project": customer.project,
         "subscriptions": list(selectors.subscriptions_of_customer(customer=customer)[:PAGE_SIZE]),
         "reservations": list(selectors.reservations_of_customer(customer=customer)[:PAGE_SIZE]),
-        "can_sell": services.may_sell(user),
     }
     if _htmx(request):
         return render(request, "deals/_customer_deals.html", context)
@@ -654,10 +627,15 @@ def customer_deals(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 def summary(request: HttpRequest, project_id: int) -> HttpResponse:
     user = _user(request)
-    project = _project(request, project_id, allowed=user.is_site_manager)
+    project = project_page(request, project_id, allowed=user.is_site_manager)
     form = SummaryRangeForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    figures = sales_summary(project=project, date_from=data.get("date_from"), date_to=data.get("date_to"))
+    try:
+        figures = sales_summary(project=project, date_from=data.get("date_from"), date_to=data.get("date_to"))
+    except InvalidInput as error:
+        # A range the summary refuses: the reason under its field, the default range below it.
+        apply_domain_error(form, error)
+        figures = sales_summary(project=project)
     if not form.is_bound:
         # The inputs show the range the table shows (the last two weeks by default).
         form = SummaryRangeForm(initial={"date_from": figures.date_from, "date_to": figures.date_to})
@@ -670,7 +648,6 @@ def summary(request: HttpRequest, project_id: int) -> HttpResponse:
             "summary": figures,
             "active_nav": "sales_summary",
             "deals_tab": "summary",
-            "is_manager": True,
         },
-        status=400 if form.is_bound and not form.is_valid() else 200,
+        status=400 if form.errors else 200,
     )

@@ -327,6 +327,16 @@ def test_the_customer_deals_section_costs_the_same_for_few_and_many(
         client.get(url, headers=HTMX)
 
 
+def test_the_customer_deals_without_htmx_are_a_page_of_their_own(client_for, project, consultant) -> None:
+    customer = customer_of(project, consultant, name="李四")
+    subscription = subscribe(units_of(project)[0], customer, consultant)
+    response = client_for(consultant).get(reverse("deals:customer_deals", args=[customer.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert reverse("customers:detail", args=[customer.pk]) in html and "李四" in html
+    assert reverse("deals:subscription", args=[subscription.pk]) in html
+
+
 def test_another_consultants_customer_deals_are_404(
     client_for, project, consultant, other_consultant
 ) -> None:
@@ -410,6 +420,17 @@ def test_the_sales_summary_shows_days_and_totals_in_chinese_money(
     reversed_range = client_for(manager).get(url + "?date_from=2026-05-02&date_to=2026-05-01")
     assert reversed_range.status_code == 400
     assert "结束日期不能早于开始日期" in reversed_range.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query", ["date_from=9999-12-31", "date_to=0001-01-01", "date_from=9999-12-20&date_to=9999-12-31"]
+)
+def test_the_sales_summary_page_at_the_ends_of_the_calendar_is_400_not_500(
+    client_for, project, manager, query: str
+) -> None:
+    response = client_for(manager).get(reverse("deals:sales_summary", args=[project.pk]) + f"?{query}")
+    assert response.status_code == 400
+    assert "日期超出范围" in response.content.decode()
 
 
 def test_the_navigation_offers_deals_by_role(client_for, project, consultant, manager) -> None:
