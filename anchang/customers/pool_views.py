@@ -8,11 +8,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -21,6 +20,7 @@ from anchang.accounts.models import Role, User
 from anchang.accounts.navigation import project_page
 from anchang.accounts.selectors import project_list_visible_to, staff_of_project
 from anchang.core.errors import DomainError
+from anchang.core.http import redirect_back
 from anchang.core.privacy import public_name
 from anchang.customers import pool
 from anchang.customers.models import Customer
@@ -55,15 +55,6 @@ def _customer_in_my_projects(request: HttpRequest, customer_id: int) -> Customer
     if customer is None:
         raise Http404
     return customer
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(default)
 
 
 @login_required
@@ -103,7 +94,7 @@ def pool_claim(request: HttpRequest, customer_id: int) -> HttpResponse:
         claimed = pool.pool_claim(customer=customer, consultant=user)
     except DomainError as error:
         messages.error(request, error.message)
-        return _back(request, default)
+        return redirect_back(request, default)
     until = (
         timezone.localtime(claimed.protected_until).strftime("%Y-%m-%d") if claimed.protected_until else ""
     )
@@ -112,7 +103,7 @@ def pool_claim(request: HttpRequest, customer_id: int) -> HttpResponse:
         _("已认领 %(name)s，保护期至 %(until)s。")
         % {"name": public_name(claimed.name, claimed.gender), "until": until},
     )
-    return _back(request, default)
+    return redirect_back(request, default)
 
 
 class ReassignForm(forms.Form):

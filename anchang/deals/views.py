@@ -9,10 +9,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,6 +20,7 @@ from django_stubs_ext import StrOrPromise
 from anchang.accounts.models import User
 from anchang.accounts.navigation import project_page
 from anchang.core.errors import DomainError, InvalidInput
+from anchang.core.http import redirect_back
 from anchang.customers.models import Customer
 from anchang.customers.selectors import customer_visible_to
 from anchang.deals import selectors, services
@@ -58,15 +58,6 @@ def _found(row: T | None) -> T:
     if row is None:
         raise Http404
     return row
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(default)
 
 
 def _show_error(request: HttpRequest, form: Any, error: DomainError) -> None:
@@ -224,7 +215,7 @@ def _subscription_action(prefix: str, act: Act[Subscription], done: StrOrPromise
         form = SUBSCRIPTION_FORMS[prefix](request.POST, auto_id=f"{prefix}_%s")
         status = _submit(request, form, lambda: act(_user(request), subscription, form.cleaned_data), done)
         if status is None:
-            return _back(request, reverse("deals:subscription", args=[subscription.pk]))
+            return redirect_back(request, reverse("deals:subscription", args=[subscription.pk]))
         # Re-read: the page shows the subscription as it is now, with the refused form's errors inline.
         fresh = _visible_subscription(request, subscription_id)
         return _subscription_page(request, fresh, refused={prefix: form}, status=status)
@@ -491,7 +482,7 @@ def _unit_action(prefix: str, act: Act[Unit], done: StrOrPromise) -> View:
         form = UNIT_FORMS[prefix](request.POST, auto_id=f"{prefix}_%s")
         status = _submit(request, form, lambda: act(_user(request), unit, form.cleaned_data), done)
         if status is None:
-            return _back(request, reverse("inventory:unit", args=[unit.pk]))
+            return redirect_back(request, reverse("inventory:unit", args=[unit.pk]))
         return _unit_page(request, _visible_unit(request, unit_id), refused={prefix: form}, status=status)
 
     return view

@@ -7,10 +7,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,6 +17,7 @@ from anchang.accounts.models import User
 from anchang.accounts.navigation import project_page
 from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import DomainError, Forbidden, NotFound
+from anchang.core.http import redirect_back
 from anchang.customers.models import Customer
 from anchang.customers.selectors import customer_visible_to
 from anchang.followups import selectors
@@ -47,15 +47,6 @@ def _user(request: HttpRequest) -> User:
 
 def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(default)
 
 
 # --- follow-ups -------------------------------------------------------------------------------------
@@ -164,7 +155,7 @@ def record_followup(request: HttpRequest, customer_id: int) -> HttpResponse:
                 {"follow_up": follow_up, "customer": customer, "next_due_at": form.next_due()},
             )
         messages.success(request, _("跟进已记录。"))
-        return _back(request, reverse("followups:mine", args=[customer.project_id]))
+        return redirect_back(request, reverse("followups:mine", args=[customer.project_id]))
 
     return _record_page(
         request,
@@ -247,7 +238,7 @@ def record_callback(request: HttpRequest, visit_id: int) -> HttpResponse:
         if _htmx(request):
             return render(request, "followups/_callback_done.html", {"callback": callback, "visit": visit})
         messages.success(request, _("回访已记录。"))
-        return _back(request, reverse("followups:callbacks", args=[visit.project_id]))
+        return redirect_back(request, reverse("followups:callbacks", args=[visit.project_id]))
 
     return _record_page(
         request,

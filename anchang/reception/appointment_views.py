@@ -4,11 +4,10 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,6 +15,7 @@ from anchang.accounts.models import Role, User
 from anchang.accounts.navigation import project_page
 from anchang.core.audit import client_ip
 from anchang.core.errors import DomainError, NotFound
+from anchang.core.http import redirect_back
 from anchang.inventory.models import Project
 from anchang.reception import appointments as svc
 from anchang.reception import vip
@@ -41,15 +41,6 @@ _STAFF_FIELD_MAP = {"start_at": "at"}
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(default)
 
 
 def _day_url(appointment: Appointment) -> str:
@@ -270,10 +261,10 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
                 apply_domain_error(form, error, {})
             else:
                 messages.error(request, error.message)
-                return _back(request, _day_url(appointment))
+                return redirect_back(request, _day_url(appointment))
         else:
             messages.success(request, _("预约 %(code)s 已取消。") % {"code": appointment.code})
-            return _back(request, _day_url(appointment))
+            return redirect_back(request, _day_url(appointment))
     return render(
         request,
         "reception/appointments/cancel.html",
@@ -331,7 +322,7 @@ def appointment_no_show(request: HttpRequest, appointment_id: int) -> HttpRespon
         messages.error(request, error.message)
     else:
         messages.success(request, _("预约 %(code)s 已标记为未到访。") % {"code": appointment.code})
-    return _back(request, _day_url(appointment))
+    return redirect_back(request, _day_url(appointment))
 
 
 # --- VIP preparation -------------------------------------------------------------------------------
@@ -371,9 +362,11 @@ def vip_task_done(request: HttpRequest, task_id: int) -> HttpResponse:
     except DomainError as error:
         if not getattr(request, "htmx", False):
             messages.error(request, error.message)
-            return _back(request, reverse("appointments:vip_tasks", args=[task.appointment.project_id]))
+            return redirect_back(
+                request, reverse("appointments:vip_tasks", args=[task.appointment.project_id])
+            )
         return HttpResponse(error.message, status=error.status)
     if getattr(request, "htmx", False):
         row = vip.vip_task_rows(tasks=[task], viewer=user)[0]
         return render(request, "reception/appointments/_vip_task.html", {"task_row": row, "next": ""})
-    return _back(request, reverse("appointments:vip_tasks", args=[task.appointment.project_id]))
+    return redirect_back(request, reverse("appointments:vip_tasks", args=[task.appointment.project_id]))
