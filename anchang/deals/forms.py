@@ -6,7 +6,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise as Label
 
-from anchang.core.errors import DomainError
 from anchang.deals.models import SubscriptionStatus
 from anchang.deals.services import CONTRACT_NUMBER_MAX_LENGTH, REASON_MAX_LENGTH
 
@@ -18,14 +17,6 @@ _MONEY_ERRORS = {
     "max_whole_digits": _("金额位数过多。"),
 }
 _MONEY_ATTRS = {"inputmode": "decimal", "class": "form-control", "autocomplete": "off"}
-
-
-def apply_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's error next to the field it names (architecture rule 11)."""
-    for field, message in error.fields.items():
-        form.add_error(field if field in form.fields else None, message)
-    if not error.fields:
-        form.add_error(None, error.message)
 
 
 def _money(label: Label, *, required: bool = True) -> forms.DecimalField:

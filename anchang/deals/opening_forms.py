@@ -7,7 +7,6 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from anchang.core.errors import DomainError
 from anchang.deals.models import OpeningSession, OrderMethod
 from anchang.deals.opening import (
     BUYERS_PER_SLOT_MAX,
@@ -83,12 +82,3 @@ class BuyerSearchForm(forms.Form):
             attrs={**_INPUT, "autofocus": True, "placeholder": _("如 12、王、8866"), "autocomplete": "off"}
         ),
     )
-
-
-def apply_domain_error(form: forms.Form, error: DomainError) -> None:
-    """A service's field errors next to the form's fields, the rest above the form."""
-    if not error.fields:
-        form.add_error(None, error.message)
-        return
-    for name, message in error.fields.items():
-        form.add_error(name if name in form.fields else None, message)

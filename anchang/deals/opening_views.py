@@ -28,6 +28,7 @@ from anchang.accounts.models import User
 from anchang.accounts.navigation import project_page
 from anchang.core.audit import client_ip
 from anchang.core.errors import DomainError
+from anchang.core.forms import apply_domain_error
 from anchang.deals import opening as svc
 from anchang.deals import opening_selectors as sel
 from anchang.deals.models import OpeningBuyer, OpeningSession, OpeningStatus
@@ -36,7 +37,6 @@ from anchang.deals.opening_forms import (
     BuyerSearchForm,
     ConfirmForm,
     OpeningSessionForm,
-    apply_domain_error,
 )
 from anchang.inventory.models import Project, UnitStatus
 

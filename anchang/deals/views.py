@@ -20,6 +20,7 @@ from django_stubs_ext import StrOrPromise
 from anchang.accounts.models import User
 from anchang.accounts.navigation import project_page
 from anchang.core.errors import DomainError, InvalidInput
+from anchang.core.forms import apply_domain_error
 from anchang.core.http import redirect_back
 from anchang.customers.models import Customer
 from anchang.customers.selectors import customer_visible_to
@@ -35,7 +36,6 @@ from anchang.deals.forms import (
     SubscriptionFilterForm,
     SubscriptionForm,
     SummaryRangeForm,
-    apply_domain_error,
 )
 from anchang.deals.models import OCCUPYING_STATUSES, ReservationStatus, Subscription, SubscriptionStatus
 from anchang.deals.summary import sales_summary

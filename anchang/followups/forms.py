@@ -4,7 +4,6 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from anchang.core.errors import DomainError
 from anchang.customers.models import IntentLevel
 from anchang.followups.models import Method
 from anchang.followups.selectors import CALLBACK_DAYS_DEFAULT, CALLBACK_DAYS_MAX
@@ -19,14 +18,6 @@ NEXT_IN_CHOICES = [
     ("7", _("一周后")),
     ("custom", _("指定时间")),
 ]
-
-
-def apply_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's error next to the field it names (architecture rule 11)."""
-    for field, message in error.fields.items():
-        form.add_error(field if field in form.fields else None, message)
-    if not error.fields:
-        form.add_error(None, error.message)
 
 
 class FollowUpForm(forms.Form):

@@ -17,6 +17,7 @@ from anchang.accounts.models import User
 from anchang.accounts.navigation import project_page
 from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import DomainError, Forbidden, NotFound
+from anchang.core.forms import apply_domain_error
 from anchang.core.http import redirect_back
 from anchang.customers.models import Customer
 from anchang.customers.selectors import customer_visible_to
@@ -26,7 +27,6 @@ from anchang.followups.forms import (
     CallbackForm,
     DateRangeForm,
     FollowUpForm,
-    apply_domain_error,
 )
 from anchang.followups.models import Callback, FollowUp, FollowUpState
 from anchang.followups.services import callback_record, followup_record, may_call_back, may_record_followup

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from anchang.accounts.models import User
-from anchang.core.errors import DomainError, PhoneInvalid
+from anchang.core.errors import PhoneInvalid
 from anchang.core.phones import normalize_mainland_mobile
 from anchang.customers.models import Source
 from anchang.reception.appointments import (
@@ -55,16 +55,6 @@ def _check_mobile(value: str) -> str:
     except PhoneInvalid as error:
         raise ValidationError(error.fields.get("phone", error.message)) from None
     return value
-
-
-def apply_domain_error(form: forms.Form, error: DomainError, field_map: dict[str, str]) -> None:
-    """Show a service's field errors next to the form's fields (the rest above the form)."""
-    if not error.fields:
-        form.add_error(None, error.message)
-        return
-    for name, message in error.fields.items():
-        target = field_map.get(name, name)
-        form.add_error(target if target in form.fields else None, message)
 
 
 _PHONE_ATTRS = {

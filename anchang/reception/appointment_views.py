@@ -15,6 +15,7 @@ from anchang.accounts.models import Role, User
 from anchang.accounts.navigation import project_page
 from anchang.core.audit import client_ip
 from anchang.core.errors import DomainError, NotFound
+from anchang.core.forms import apply_domain_error
 from anchang.core.http import redirect_back
 from anchang.inventory.models import Project
 from anchang.reception import appointments as svc
@@ -26,7 +27,6 @@ from anchang.reception.appointment_forms import (
     PublicBookingForm,
     RescheduleForm,
     StaffAppointmentForm,
-    apply_domain_error,
 )
 from anchang.reception.models import Appointment, AppointmentStatus
 

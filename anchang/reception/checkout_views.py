@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from anchang.accounts.models import Role, User
 from anchang.core.errors import DomainError, NotFound
-from anchang.reception.appointment_forms import apply_domain_error
+from anchang.core.forms import apply_domain_error
 from anchang.reception.checkout import (
     INVALID_REASON_MAX_LENGTH,
     NEXT_STEP_MAX_LENGTH,
