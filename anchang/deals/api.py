@@ -169,7 +169,7 @@ def _item_fields(viewer: User, s: Subscription) -> dict[str, Any]:
         "list_price": s.list_price,
         "price": s.price,
         "deposit": s.deposit,
-        "discount_percent": s.discount * 100,
+        "discount_percent": s.discount_percent,
         "subscribed_on": s.subscribed_on,
         "sign_deadline": s.sign_deadline,
         "contract_number": s.contract_number,

@@ -204,6 +204,11 @@ class Subscription(TimeStampedModel):
         return ((self.list_price - self.price) / self.list_price).quantize(Decimal("0.0001"))
 
     @property
+    def discount_percent(self) -> Decimal:
+        """The discount as the pages show it: 5.00 for 5 %."""
+        return self.discount * 100
+
+    @property
     def occupies_unit(self) -> bool:
         return self.status in OCCUPYING_STATUSES
 

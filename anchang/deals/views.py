@@ -122,7 +122,6 @@ def subscription_list(request: HttpRequest, project_id: int) -> HttpResponse:
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    _with_discount_percent(page.object_list)
     return render(
         request,
         "deals/subscription_list.html",
@@ -135,12 +134,6 @@ def subscription_list(request: HttpRequest, project_id: int) -> HttpResponse:
             "deals_tab": "subscriptions",
         },
     )
-
-
-def _with_discount_percent(subscriptions: Any) -> None:
-    # Templates cannot multiply: the share becomes the percentage the page shows.
-    for subscription in subscriptions:
-        subscription.discount_percent = subscription.discount * 100
 
 
 def _visible_subscription(request: HttpRequest, subscription_id: int) -> Subscription:
@@ -184,7 +177,7 @@ def _detail_context(
         "project": subscription.project,
         "unit": subscription.unit,
         "customer": subscription.customer,
-        "discount_percent": subscription.discount * 100,
+        "discount_percent": subscription.discount_percent,
         "history": list(
             subscription.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
         ),
@@ -403,7 +396,6 @@ def approvals(request: HttpRequest, project_id: int) -> HttpResponse:
     user = _user(request)
     project = project_page(request, project_id, allowed=user.is_site_manager)
     pending = list(selectors.subscriptions_pending_approval(project=project)[:PAGE_SIZE])
-    _with_discount_percent(pending)
     return render(
         request,
         "deals/approvals.html",
