@@ -21,6 +21,7 @@ from anchang.deals.models import (
 )
 from anchang.deals.opening import may_sell_at_openings, reproduce_snippet, token_looks_valid
 from anchang.inventory.models import Building, Project, Unit, UnitStatus
+from anchang.inventory.selectors import floor_grid
 
 SEARCH_MAX_LENGTH = 50
 # The session page shows the head of each drawn order; the full order is in the reproduce snippet
@@ -227,12 +228,8 @@ def opening_grid(*, project: Project, building_id: int | None) -> Grid:
     )
     for unit in units:
         unit.building = current  # the label needs it; no query per unit
-    slots = {(u.floor, u.position): u for u in units}
-    grid.columns = max([current.units_per_floor, *(pos for _, pos in slots)])
-    for floor in sorted({floor for floor, _ in slots}, reverse=True):
-        grid.rows.append(
-            GridRow(floor=floor, cells=[slots.get((floor, p)) for p in range(1, grid.columns + 1)])
-        )
+    grid.columns, floors = floor_grid(units, units_per_floor=current.units_per_floor)
+    grid.rows = [GridRow(floor=floor, cells=cells) for floor, cells in floors]
     return grid
 
 

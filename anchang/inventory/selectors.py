@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -110,25 +111,30 @@ def board_for(*, project: Project, filters: BoardFilters) -> list[BoardBuilding]
         "status",
         "layout_name",
     )
-    by_building: dict[int, dict[tuple[int, int], Unit]] = {b.pk: {} for b in buildings}
+    by_building: dict[int, list[Unit]] = {b.pk: [] for b in buildings}
     for unit in units:
-        by_building[unit.building_id][(unit.floor, unit.position)] = unit
+        by_building[unit.building_id].append(unit)
     board = []
     for building in buildings:
-        slots = by_building[building.pk]
-        floors = sorted({floor for floor, _ in slots}, reverse=True)
-        columns = max([building.units_per_floor, *(pos for _, pos in slots)])
+        columns, floors = floor_grid(by_building[building.pk], units_per_floor=building.units_per_floor)
         entry = BoardBuilding(building=building, columns=columns)
-        for floor in floors:
-            cells = []
-            for position in range(1, columns + 1):
-                slot = slots.get((floor, position))
-                cells.append(BoardCell(unit=slot, matches=slot is not None and filters.matches(slot)))
-                if slot is not None and slot.status == UnitStatus.AVAILABLE:
-                    entry.available += 1
+        for floor, slots in floors:
+            cells = [BoardCell(unit=u, matches=u is not None and filters.matches(u)) for u in slots]
+            entry.available += sum(1 for u in slots if u is not None and u.status == UnitStatus.AVAILABLE)
             entry.rows.append(BoardRow(floor=floor, cells=cells))
         board.append(entry)
     return board
+
+
+def floor_grid(
+    units: Iterable[Unit], *, units_per_floor: int
+) -> tuple[int, list[tuple[int, list[Unit | None]]]]:
+    """One building's units as (columns, [(floor, units by position, None for an empty slot)]),
+    highest floor first — the shape of every sales-control grid (the board, opening day)."""
+    slots = {(u.floor, u.position): u for u in units}
+    columns = max([units_per_floor, *(pos for _, pos in slots)])
+    floors = sorted({floor for floor, _ in slots}, reverse=True)
+    return columns, [(floor, [slots.get((floor, p)) for p in range(1, columns + 1)]) for floor in floors]
 
 
 @dataclass
