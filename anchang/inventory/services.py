@@ -44,8 +44,8 @@ def unit_change_status(*, unit_id: int, to_status: str, by: User, reason: str = 
         raise StatusManagedByDeals(
             _("销控、认购、签约和退订请在房源页的“成交”中办理，不能直接修改房源状态。")
         )
-    if (current, to_status) in MANAGER_ONLY_TRANSITIONS and not (by.is_site_manager):
-        raise Forbidden(_("只有案场经理可以设置或解除销控。"))
+    if (current, to_status) in MANAGER_ONLY_TRANSITIONS and not by.is_site_manager:
+        raise Forbidden(_("只有案场经理可以为认筹客户保留房源或取消保留。"))
     unit_move_status(
         unit,
         expected=(current,),
