@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -13,11 +13,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
-from anchang.core.errors import DomainError, NotFound
-
-if TYPE_CHECKING:
-    from anchang.accounts.models import User
-    from anchang.inventory.models import Project
+from anchang.core.errors import DomainError
 
 MAX_PAGE_SIZE = 200
 # OFFSET beyond a signed 64-bit integer crashes SQLite ("datatype mismatch") and PostgreSQL; no list
@@ -66,26 +62,6 @@ DecimalString = Annotated[
         {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["3120000.00"]}, mode="serialization"
     ),
 ]
-
-
-def request_user(request: HttpRequest) -> "User":
-    """The caller: every operation but login runs behind BearerTokenAuth, which sets `request.user`."""
-    return request.user  # type: ignore[return-value]
-
-
-def visible_project(user: "User", project_id: int | None) -> "Project":
-    """The project `project_id`, or with no id the caller's first project; a project the caller is not a
-    member of answers 404 exactly like one that does not exist (api.md)."""
-    from anchang.accounts.selectors import project_list_visible_to, project_visible_to
-
-    project = (
-        project_visible_to(user=user, project_id=project_id)
-        if project_id is not None
-        else project_list_visible_to(user=user).first()
-    )
-    if project is None:
-        raise NotFound(_("项目不存在，或您无权查看。"))
-    return project
 
 
 def local_or_none(value: datetime | None) -> datetime | None:

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
+from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.models import Role, User
 from anchang.core.api import (
     MAX_PAGE_SIZE,
@@ -22,8 +23,6 @@ from anchang.core.api import (
     PageOffset,
     error_responses,
     local_or_none,
-    request_user,
-    visible_project,
 )
 from anchang.core.audit import client_ip
 from anchang.core.errors import Forbidden, NotFound

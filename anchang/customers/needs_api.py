@@ -7,7 +7,8 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from pydantic import BeforeValidator, WithJsonSchema
 
-from anchang.core.api import error_responses, request_user
+from anchang.accounts.api_access import request_user
+from anchang.core.api import error_responses
 from anchang.core.errors import InvalidInput, NotFound
 from anchang.customers.needs import (
     needs_intent_update,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Body, Field, Header, Query, Router, Schema
 from ninja.responses import Status
 
+from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.models import User
 from anchang.core.api import (
     MAX_OFFSET,
@@ -28,8 +29,6 @@ from anchang.core.api import (
     error_responses,
     local_or_none,
     paginate,
-    request_user,
-    visible_project,
 )
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.idempotency import run_idempotent

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import Status
 
+from anchang.accounts.api_access import request_user
 from anchang.accounts.selectors import project_list_visible_to
 from anchang.core.api import (
     BlankIsNone,
@@ -23,7 +24,6 @@ from anchang.core.api import (
     PageOffset,
     error_responses,
     paginate,
-    request_user,
 )
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.idempotency import run_idempotent

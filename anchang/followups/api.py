@@ -9,15 +9,8 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from anchang.core.api import (
-    MAX_OFFSET,
-    MAX_PAGE_SIZE,
-    BlankIsNone,
-    DbId,
-    NoNul,
-    error_responses,
-    request_user,
-)
+from anchang.accounts.api_access import request_user
+from anchang.core.api import MAX_OFFSET, MAX_PAGE_SIZE, BlankIsNone, DbId, NoNul, error_responses
 from anchang.core.errors import NotFound
 from anchang.customers.selectors import customer_visible_to
 from anchang.followups.models import FollowUp

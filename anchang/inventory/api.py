@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.models import Role
 from anchang.accounts.selectors import project_list_visible_to, staff_of_project
 from anchang.core.api import (
@@ -16,8 +17,6 @@ from anchang.core.api import (
     PageOffset,
     error_responses,
     paginate,
-    request_user,
-    visible_project,
 )
 from anchang.core.errors import Forbidden, InvalidInput
 from anchang.inventory.models import Building, Project, Unit, UnitStatus

@@ -7,15 +7,8 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from anchang.core.api import (
-    BlankIsNone,
-    NoNul,
-    Page,
-    error_responses,
-    paginate,
-    request_user,
-    visible_project,
-)
+from anchang.accounts.api_access import request_user, visible_project
+from anchang.core.api import BlankIsNone, NoNul, Page, error_responses, paginate
 from anchang.core.errors import Forbidden
 from anchang.knowledge import selectors
 

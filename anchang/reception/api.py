@@ -7,9 +7,10 @@ from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema
 from ninja.responses import Status
 
+from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_visible_to
-from anchang.core.api import error_responses, request_user, visible_project
+from anchang.core.api import error_responses
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.idempotency import run_idempotent
 from anchang.customers.needs import visit_intent_level_out, visit_needs_out

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from anchang.accounts.api_access import request_user, visible_project
 from anchang.core.api import (
     BlankIsNone,
     DbId,
@@ -17,8 +18,6 @@ from anchang.core.api import (
     error_responses,
     local_or_none,
     paginate,
-    request_user,
-    visible_project,
 )
 from anchang.core.errors import Forbidden, InvalidInput, NotFound
 from anchang.customers.models import Source

@@ -6,7 +6,8 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
-from anchang.core.api import NoNul, error_responses, request_user
+from anchang.accounts.api_access import request_user
+from anchang.core.api import NoNul, error_responses
 from anchang.reception.checkout import visit_check_out
 
 router = Router(tags=["reception"])

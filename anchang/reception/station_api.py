@@ -8,7 +8,8 @@ from django.utils import timezone
 from ninja import Router, Schema
 from pydantic import BaseModel, ConfigDict, Field
 
-from anchang.core.api import NoNul, error_responses, request_user
+from anchang.accounts.api_access import request_user
+from anchang.core.api import NoNul, error_responses
 from anchang.reception.stations import NOTE_MAX_LENGTH, station_required_for, station_tick, visit_for_stations
 
 router = Router(tags=["stations"])
