@@ -1,16 +1,14 @@
-from datetime import datetime
 from typing import Annotated
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate, user_logged_in
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.security import HttpBearer
 
 from anchang.accounts.models import ApiToken, User
-from anchang.core.api import NoNul, error_responses
+from anchang.core.api import LocalDateTime, NoNul, error_responses
 from anchang.core.errors import DomainError
 
 router = Router(tags=["auth"])
@@ -34,7 +32,7 @@ class TokenIn(Schema):
 
 class TokenOut(Schema):
     token: str
-    expires_at: datetime
+    expires_at: LocalDateTime
 
 
 class WrongCredentials(DomainError):
@@ -71,4 +69,4 @@ def token_create(request: HttpRequest, payload: TokenIn) -> TokenOut:
     # A token is a login without a session: tell the listeners (axes resets the failure count on success,
     # Django records last_login) as django.contrib.auth.login() would.
     user_logged_in.send(sender=type(user), request=request, user=user)
-    return TokenOut(token=raw, expires_at=timezone.localtime(token.expires_at))
+    return TokenOut(token=raw, expires_at=token.expires_at)

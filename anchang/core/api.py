@@ -64,9 +64,31 @@ DecimalString = Annotated[
 ]
 
 
-def local_or_none(value: datetime | None) -> datetime | None:
-    """Times leave the API in the project's time zone (Asia/Shanghai), never in UTC."""
-    return timezone.localtime(value) if value is not None else None
+def _local_iso(value: datetime) -> str:
+    # The database hands back UTC; a client reads the project's wall clock with its offset. A naive value
+    # (none should reach here) is taken as local time rather than guessed to be UTC.
+    aware = value if timezone.is_aware(value) else timezone.make_aware(value)
+    return timezone.localtime(aware).isoformat(timespec="seconds")
+
+
+LOCAL_DATETIME_EXAMPLE = "2026-12-04T10:30:00+08:00"
+
+# Every timestamp of every answer: ISO 8601 in the project's time zone with its offset
+# (`2026-12-04T10:30:00+08:00`), never `Z`, never naive. Every output schema uses this type, never a
+# bare `datetime` (core/tests/test_api_times.py walks the OpenAPI document and real answers for that).
+LocalDateTime = Annotated[
+    datetime,
+    PlainSerializer(_local_iso, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$",
+            "examples": [LOCAL_DATETIME_EXAMPLE],
+        },
+        mode="serialization",
+    ),
+]
 
 
 # Free text typed by staff (a customer's name, a timeline entry) may hold a mobile number.

@@ -4,12 +4,10 @@ Mobiles leave masked (`138****1234`) unless the caller owns the customer; a full
 only comes from `POST /customers/{id}/reveal-phone`, which writes an access-log row each time.
 """
 
-from datetime import datetime
 from typing import Annotated
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from anchang.accounts.api_access import request_user, visible_project
@@ -18,11 +16,11 @@ from anchang.core.api import (
     MAX_PAGE_SIZE,
     BlankIsNone,
     DbId,
+    LocalDateTime,
     NoNul,
     PageLimit,
     PageOffset,
     error_responses,
-    local_or_none,
 )
 from anchang.core.audit import client_ip
 from anchang.core.errors import Forbidden, NotFound
@@ -54,7 +52,7 @@ class CustomerListItem(Schema):
     phone: str = Field(description="脱敏手机号；仅归属顾问本人可见完整号码")
     owner_id: int | None
     owner_name: str | None
-    protected_until: datetime | None
+    protected_until: LocalDateTime | None
     intent_level: str
     stage: str
     in_pool: bool
@@ -69,7 +67,7 @@ class CustomerPage(Schema):
 class TimelineItem(Schema):
     kind: str
     kind_label: str
-    at: datetime
+    at: LocalDateTime
     text: str
     by_id: int | None
     by_name: str | None
@@ -87,12 +85,12 @@ class CustomerDetail(Schema):
     is_owner: bool
     owner_id: int | None
     owner_name: str | None
-    protected_until: datetime | None
-    first_visit_at: datetime | None
-    last_visit_at: datetime | None
-    last_contact_at: datetime | None
+    protected_until: LocalDateTime | None
+    first_visit_at: LocalDateTime | None
+    last_visit_at: LocalDateTime | None
+    last_contact_at: LocalDateTime | None
     in_pool: bool
-    pooled_at: datetime | None
+    pooled_at: LocalDateTime | None
     pool_reason: str
     timeline: list[TimelineItem]
 
@@ -139,7 +137,7 @@ def _list_item(viewer: User, customer: Customer) -> CustomerListItem:
         phone=_phone(customer, full=full),
         owner_id=customer.owner_id,
         owner_name=owner.display_name if owner is not None else None,
-        protected_until=local_or_none(customer.protected_until),
+        protected_until=customer.protected_until,
         intent_level=customer.intent_level,
         stage=customer.stage,
         in_pool=_in_pool(customer),
@@ -206,18 +204,18 @@ def customer_detail(request: HttpRequest, customer_id: DbId) -> CustomerDetail:
         is_owner=customer.is_owner,
         owner_id=customer.owner_id,
         owner_name=customer.owner.display_name if customer.owner is not None else None,
-        protected_until=local_or_none(customer.protected_until),
-        first_visit_at=local_or_none(customer.first_visit_at),
-        last_visit_at=local_or_none(customer.last_visit_at),
-        last_contact_at=local_or_none(customer.last_contact_at),
+        protected_until=customer.protected_until,
+        first_visit_at=customer.first_visit_at,
+        last_visit_at=customer.last_visit_at,
+        last_contact_at=customer.last_contact_at,
         in_pool=_in_pool(customer),
-        pooled_at=local_or_none(customer.pooled_at),
+        pooled_at=customer.pooled_at,
         pool_reason=customer.pool_reason,
         timeline=[
             TimelineItem(
                 kind=event.kind,
                 kind_label=str(event.get_kind_display()),
-                at=timezone.localtime(event.at),
+                at=event.at,
                 text=text(event.text),
                 by_id=event.by_id,
                 by_name=event.by.display_name if event.by is not None else None,

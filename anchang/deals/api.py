@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Body, Field, Header, Query, Router, Schema
 from ninja.responses import Status
@@ -25,9 +24,9 @@ from anchang.core.api import (
     BlankIsNone,
     DbId,
     DecimalString,
+    LocalDateTime,
     NoNul,
     error_responses,
-    local_or_none,
     paginate,
 )
 from anchang.core.errors import Forbidden, NotFound
@@ -108,8 +107,8 @@ class SubscriptionItem(Schema):
     subscribed_on: date
     sign_deadline: date
     contract_number: str
-    contracted_at: datetime | None
-    cancelled_at: datetime | None
+    contracted_at: LocalDateTime | None
+    cancelled_at: LocalDateTime | None
     replaced_by_id: int | None
 
 
@@ -119,7 +118,7 @@ class SubscriptionPage(Schema):
 
 
 class HistoryItem(Schema):
-    at: datetime
+    at: LocalDateTime
     status: str
     status_label: str
     reason: str
@@ -129,7 +128,7 @@ class HistoryItem(Schema):
 
 class SubscriptionDetail(SubscriptionItem):
     approved_by_id: int | None
-    approved_at: datetime | None
+    approved_at: LocalDateTime | None
     approval_note: str
     cancel_reason: str
     reservation_id: int | None
@@ -172,8 +171,8 @@ def _item_fields(viewer: User, s: Subscription) -> dict[str, Any]:
         "subscribed_on": s.subscribed_on,
         "sign_deadline": s.sign_deadline,
         "contract_number": s.contract_number,
-        "contracted_at": local_or_none(s.contracted_at),
-        "cancelled_at": local_or_none(s.cancelled_at),
+        "contracted_at": s.contracted_at,
+        "cancelled_at": s.cancelled_at,
         "replaced_by_id": s.replaced_by_id,
     }
 
@@ -185,7 +184,7 @@ def _detail(viewer: User, subscription_id: int) -> SubscriptionDetail:
     return SubscriptionDetail(
         **_item_fields(viewer, s),
         approved_by_id=s.approved_by_id,
-        approved_at=local_or_none(s.approved_at),
+        approved_at=s.approved_at,
         approval_note=s.approval_note,
         cancel_reason=s.cancel_reason,
         reservation_id=s.reservation_id,
@@ -193,7 +192,7 @@ def _detail(viewer: User, subscription_id: int) -> SubscriptionDetail:
         replaces_id=replaces.pk if replaces is not None else None,
         history=[
             HistoryItem(
-                at=timezone.localtime(h.history_date),
+                at=h.history_date,
                 status=h.status,
                 status_label=str(SubscriptionStatus(h.status).label),
                 reason=h.history_change_reason or "",
@@ -442,11 +441,11 @@ class HoldOut(Schema):
     unit_id: int
     unit_label: str
     reason: str
-    expires_at: datetime | None
+    expires_at: LocalDateTime | None
     created_by_id: int
     created_by_name: str
-    created_at: datetime
-    released_at: datetime | None
+    created_at: LocalDateTime
+    released_at: LocalDateTime | None
     release_reason: str
 
 
@@ -456,11 +455,11 @@ def _hold_out(hold: Hold) -> HoldOut:
         unit_id=hold.unit_id,
         unit_label=hold.unit.label,
         reason=hold.reason,
-        expires_at=local_or_none(hold.expires_at),
+        expires_at=hold.expires_at,
         created_by_id=hold.created_by_id,
         created_by_name=hold.created_by.display_name,
-        created_at=timezone.localtime(hold.created_at),
-        released_at=local_or_none(hold.released_at),
+        created_at=hold.created_at,
+        released_at=hold.released_at,
         release_reason=hold.release_reason,
     )
 
@@ -535,7 +534,7 @@ class ReservationOut(Schema):
     customer_phone: str
     consultant_id: int | None
     amount: DecimalString
-    registered_at: datetime
+    registered_at: LocalDateTime
     status: str
 
 
@@ -558,7 +557,7 @@ def _reservation_out(viewer: User, r: Reservation) -> ReservationOut:
         customer_phone=_customer_phone(viewer, r.customer),
         consultant_id=r.consultant_id,
         amount=r.amount,
-        registered_at=timezone.localtime(r.registered_at),
+        registered_at=r.registered_at,
         status=r.status,
     )
 

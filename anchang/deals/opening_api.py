@@ -4,11 +4,9 @@ Staff only (consultants, front desk, managers of the project). A session of a pr
 not belong to answers 404 like one that does not exist; a role that never sells answers 403.
 """
 
-from datetime import datetime
 from typing import Annotated
 
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import Status
@@ -19,6 +17,7 @@ from anchang.core.api import (
     BlankIsNone,
     DbId,
     DecimalString,
+    LocalDateTime,
     NoNul,
     PageLimit,
     PageOffset,
@@ -46,7 +45,7 @@ class OpeningOut(Schema):
     project_id: int
     name: str
     status: str
-    starts_at: datetime
+    starts_at: LocalDateTime
     order_method: str
     lottery_seed: str
     slot_minutes: int
@@ -71,8 +70,8 @@ class OpeningBuyerOut(Schema):
     reservation_number: int
     name: str
     phone: str
-    slot_starts_at: datetime
-    slot_ends_at: datetime
+    slot_starts_at: LocalDateTime
+    slot_ends_at: LocalDateTime
     selected_unit_ids: list[int]
 
 
@@ -129,7 +128,7 @@ def opening_detail(request: HttpRequest, session_id: DbId) -> OpeningOut:
         project_id=session.project_id,
         name=session.name,
         status=session.status,
-        starts_at=timezone.localtime(session.starts_at),
+        starts_at=session.starts_at,
         order_method=session.order_method,
         lottery_seed=session.lottery_seed,
         slot_minutes=session.slot_minutes,
@@ -180,8 +179,8 @@ def opening_buyer_list(
                 reservation_number=row.buyer.reservation.number,
                 name=public_name(row.buyer.customer.name, row.buyer.customer.gender),
                 phone=mask_phone(row.buyer.customer.phone),
-                slot_starts_at=timezone.localtime(row.buyer.slot_starts_at),
-                slot_ends_at=timezone.localtime(row.buyer.slot_ends_at),
+                slot_starts_at=row.buyer.slot_starts_at,
+                slot_ends_at=row.buyer.slot_ends_at,
                 selected_unit_ids=[s.unit_id for s in row.picks],
             )
             for row in buyer_rows(session=session, buyers=page)

@@ -10,7 +10,15 @@ from ninja.responses import Status
 from pydantic import Field
 
 from anchang.accounts.api_access import request_user
-from anchang.core.api import MAX_OFFSET, MAX_PAGE_SIZE, BlankIsNone, DbId, NoNul, error_responses
+from anchang.core.api import (
+    MAX_OFFSET,
+    MAX_PAGE_SIZE,
+    BlankIsNone,
+    DbId,
+    LocalDateTime,
+    NoNul,
+    error_responses,
+)
 from anchang.core.errors import NotFound
 from anchang.customers.selectors import customer_visible_to
 from anchang.followups.models import FollowUp
@@ -40,7 +48,7 @@ def _aware(value: datetime | None) -> datetime | None:
 class FollowUpOut(Schema):
     id: int
     customer_id: int
-    due_at: datetime
+    due_at: LocalDateTime
     state: str
     method: str
     content: str
@@ -50,7 +58,7 @@ def _out(follow_up: FollowUp) -> FollowUpOut:
     return FollowUpOut(
         id=follow_up.pk,
         customer_id=follow_up.customer_id,
-        due_at=timezone.localtime(follow_up.due_at),
+        due_at=follow_up.due_at,
         state=follow_up.state,
         method=follow_up.method,
         content=follow_up.content,
@@ -127,7 +135,7 @@ class CallbackOut(Schema):
     consultant_id: int | None
     satisfaction: int
     comments: str
-    at: datetime
+    at: LocalDateTime
 
 
 @router.post(
@@ -154,6 +162,6 @@ def callback_create(request: HttpRequest, visit_id: int, payload: CallbackIn) ->
             consultant_id=callback.consultant_id,
             satisfaction=callback.satisfaction,
             comments=callback.comments,
-            at=timezone.localtime(callback.at),
+            at=callback.at,
         ),
     )

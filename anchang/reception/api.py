@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from django.http import HttpRequest
@@ -10,7 +10,7 @@ from ninja.responses import Status
 from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_visible_to
-from anchang.core.api import error_responses
+from anchang.core.api import LocalDateTime, error_responses
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.idempotency import run_idempotent
 from anchang.customers.needs import visit_intent_level_out, visit_needs_out
@@ -191,7 +191,7 @@ class StationOut(Schema):
     code: str
     name: str
     required: bool
-    done_at: datetime | None
+    done_at: LocalDateTime | None
 
 
 class VisitOut(Schema):
@@ -201,8 +201,8 @@ class VisitOut(Schema):
     visit_kind: str
     state: str
     rule: str
-    checked_in_at: datetime
-    checked_out_at: datetime | None
+    checked_in_at: LocalDateTime
+    checked_out_at: LocalDateTime | None
     outcome: str
     missing_fields: list[str]
     unbooked: bool

@@ -12,11 +12,11 @@ from anchang.accounts.api_access import request_user, visible_project
 from anchang.core.api import (
     BlankIsNone,
     DbId,
+    LocalDateTime,
     NoNul,
     PageLimit,
     PageOffset,
     error_responses,
-    local_or_none,
     paginate,
 )
 from anchang.core.errors import Forbidden, InvalidInput, NotFound
@@ -52,14 +52,14 @@ class PreparationTaskOut(Schema):
     id: int
     title: str
     assignee_role: str
-    due_at: datetime
-    done_at: datetime | None
+    due_at: LocalDateTime
+    done_at: LocalDateTime | None
 
 
 class AppointmentOut(Schema):
     id: int
     code: str
-    start_at: datetime
+    start_at: LocalDateTime
     status: str
     preparation_tasks: list[PreparationTaskOut]
 
@@ -69,7 +69,7 @@ class AppointmentListItem(Schema):
     code: str
     name: str
     phone: str = Field(description="脱敏手机号；仅分配给本人的顾问可见完整号码")
-    start_at: datetime
+    start_at: LocalDateTime
     party_size: int
     consultant_id: int | None
     consultant_name: str | None
@@ -107,15 +107,15 @@ def _appointment_out(appointment: Appointment, tasks: list[VipTask]) -> Appointm
     return AppointmentOut(
         id=appointment.pk,
         code=appointment.code,
-        start_at=timezone.localtime(appointment.start_at),
+        start_at=appointment.start_at,
         status=appointment.status,
         preparation_tasks=[
             PreparationTaskOut(
                 id=task.pk,
                 title=task.title,
                 assignee_role=task.assignee_role,
-                due_at=timezone.localtime(task.due_at),
-                done_at=local_or_none(task.done_at),
+                due_at=task.due_at,
+                done_at=task.done_at,
             )
             for task in tasks
         ],
@@ -174,7 +174,7 @@ def appointment_list(request: HttpRequest, pid: int, filters: Query[AppointmentF
                 code=a.code,
                 name=a.name,
                 phone=svc.appointment_phone_for(viewer=user, appointment=a),
-                start_at=timezone.localtime(a.start_at),
+                start_at=a.start_at,
                 party_size=a.party_size,
                 consultant_id=a.consultant_id,
                 consultant_name=a.consultant.display_name if a.consultant else None,

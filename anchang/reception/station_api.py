@@ -1,15 +1,13 @@
 """POST /visits/{id}/stations/{code}: tick a station off during a visit (api.md)."""
 
-from datetime import datetime
 from typing import Annotated
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router, Schema
 from pydantic import BaseModel, ConfigDict, Field
 
 from anchang.accounts.api_access import request_user
-from anchang.core.api import NoNul, error_responses
+from anchang.core.api import LocalDateTime, NoNul, error_responses
 from anchang.reception.stations import NOTE_MAX_LENGTH, station_required_for, station_tick, visit_for_stations
 
 router = Router(tags=["stations"])
@@ -28,7 +26,7 @@ class VisitStationOut(Schema):
     code: str
     name: str
     required: bool
-    done_at: datetime | None
+    done_at: LocalDateTime | None
 
 
 @router.post(
@@ -50,5 +48,5 @@ def visit_station_tick(
         code=station.code,
         name=station.name,
         required=station_required_for(visit, station),
-        done_at=timezone.localtime(record.done_at),
+        done_at=record.done_at,
     )
