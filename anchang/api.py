@@ -21,6 +21,7 @@ from anchang.reception.api import router as reception_router
 from anchang.reception.appointment_api import router as appointments_router
 from anchang.reception.checkout_api import router as checkout_router
 from anchang.reception.station_api import router as stations_router
+from anchang.reception.visits_api import router as visits_router
 
 
 class AnchangAPI(NinjaAPI):
@@ -55,6 +56,7 @@ install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", inventory_router)
 api.add_router("", reception_router)
+api.add_router("", visits_router)
 api.add_router("", appointments_router)
 api.add_router("", stations_router)
 api.add_router("", checkout_router)

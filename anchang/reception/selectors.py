@@ -34,6 +34,33 @@ def visits_today(*, project: Project, limit: int = 50) -> list[Visit]:
     )
 
 
+def visit_list_between(
+    *,
+    project: Project,
+    start: datetime | None,
+    end: datetime | None,
+    states: tuple[str, ...] = (),
+    consultant_id: int | None = None,
+    kind: str | None = None,
+) -> QuerySet[Visit]:
+    """The project's visits checked in within [start, end) (either bound may be open), oldest first.
+
+    Oldest first so that a client paging through today with limit/offset does not see rows shift as new
+    visitors arrive: they land on the last page."""
+    visits = Visit.objects.filter(project=project)
+    if start is not None:
+        visits = visits.filter(checked_in_at__gte=start)
+    if end is not None:
+        visits = visits.filter(checked_in_at__lt=end)
+    if states:
+        visits = visits.filter(state__in=states)
+    if consultant_id is not None:
+        visits = visits.filter(consultant_id=consultant_id)
+    if kind:
+        visits = visits.filter(kind=kind)
+    return visits.select_related("customer", "consultant").order_by("checked_in_at", "pk")
+
+
 def appointments_today(*, project: Project) -> list[Appointment]:
     now = timezone.localtime()
     return list(
