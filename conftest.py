@@ -9,8 +9,9 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from anchang.accounts.models import Role, User
-from anchang.core.testing import factories
+from anchang.accounts.testing import UserFactory, user_in
 from anchang.inventory.models import Project
+from anchang.inventory.testing import project_with_units
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -35,12 +36,12 @@ def _default_language() -> Iterator[None]:
 
 @pytest.fixture
 def project(db: None) -> Project:
-    return factories.project_with_units(buildings=2, floors=3, units_per_floor=2)
+    return project_with_units(buildings=2, floors=3, units_per_floor=2)
 
 
 @pytest.fixture
 def other_project(db: None) -> Project:
-    return factories.project_with_units(buildings=1, floors=2, units_per_floor=2, name="别处项目")
+    return project_with_units(buildings=1, floors=2, units_per_floor=2, name="别处项目")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -59,14 +60,12 @@ def _plain_static_storage() -> Iterator[None]:
 
 
 def _persona(project: Project, role: str, username: str, **extra: object) -> User:
-    return factories.user_in(project, role=role, username=username, **extra)
+    return user_in(project, role=role, username=username, **extra)
 
 
 @pytest.fixture
 def admin_user(db: None) -> User:
-    return cast(
-        User, factories.UserFactory(username="admin_p", role=Role.ADMIN, is_staff=True, is_superuser=True)
-    )
+    return cast(User, UserFactory(username="admin_p", role=Role.ADMIN, is_staff=True, is_superuser=True))
 
 
 @pytest.fixture
@@ -130,10 +129,7 @@ def api_token_for(db: None):
 @pytest.fixture
 def consultants(project: Project) -> list[User]:
     """Three consultants of the project (顾问1–3), none on duty yet."""
-    return [
-        factories.user_in(project, role=Role.CONSULTANT, username=f"gw{i}", name=f"顾问{i}")
-        for i in (1, 2, 3)
-    ]
+    return [user_in(project, role=Role.CONSULTANT, username=f"gw{i}", name=f"顾问{i}") for i in (1, 2, 3)]
 
 
 @pytest.fixture

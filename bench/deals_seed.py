@@ -32,8 +32,9 @@ def seed(*, buildings: int, customers: int, desks: int, consultants: int = 16) -
     from django.utils import timezone
 
     from anchang.accounts.models import ApiToken, Role
-    from anchang.core.testing.factories import project_with_units, user_in
+    from anchang.accounts.testing import user_in
     from anchang.customers.models import Customer
+    from anchang.inventory.testing import project_with_units
 
     now = timezone.now()
     with transaction.atomic():

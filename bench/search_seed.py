@@ -105,8 +105,9 @@ def setup_people() -> dict[str, Any]:
     from django.test.utils import override_settings
 
     from anchang.accounts.models import Role
-    from anchang.core.testing.factories import ProjectFactory, user_in
+    from anchang.accounts.testing import user_in
     from anchang.inventory.models import Project
+    from anchang.inventory.testing import ProjectFactory
 
     with transaction.atomic():
         project = cast(Project, ProjectFactory(name="搜索基准花园"))

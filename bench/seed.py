@@ -33,8 +33,9 @@ def seed(*, consultants: int, frontdesk: int, customers: int) -> dict[str, objec
     from django.utils import timezone
 
     from anchang.accounts.models import Role
-    from anchang.core.testing.factories import project_with_units, user_in
+    from anchang.accounts.testing import user_in
     from anchang.customers.models import Customer
+    from anchang.inventory.testing import project_with_units
     from anchang.reception.rotation import rotation_sign_in
 
     now = timezone.now()

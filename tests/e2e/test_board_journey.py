@@ -2,17 +2,18 @@ import pytest
 from playwright.sync_api import expect
 
 from anchang.accounts.models import Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.customers.models import Customer
 from anchang.deals.services import subscription_create
 from anchang.inventory.models import Unit
+from anchang.inventory.testing import project_with_units
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_manager_watches_the_board_update_by_itself(page_for, live_server) -> None:
-    project = factories.project_with_units(buildings=2, floors=5, units_per_floor=4, name="浏览器测试项目")
-    manager = factories.user_in(project, role=Role.MANAGER, username="e2e_manager")
+    project = project_with_units(buildings=2, floors=5, units_per_floor=4, name="浏览器测试项目")
+    manager = user_in(project, role=Role.MANAGER, username="e2e_manager")
     page = page_for("e2e_manager")
 
     expect(page.get_by_role("heading", name="经理看板")).to_be_visible()
@@ -38,8 +39,8 @@ def test_manager_watches_the_board_update_by_itself(page_for, live_server) -> No
 
 
 def test_consultant_on_a_phone_filters_the_board_and_opens_a_unit(page_for) -> None:
-    project = factories.project_with_units(buildings=1, floors=4, units_per_floor=3, name="手机测试项目")
-    factories.user_in(project, role=Role.CONSULTANT, username="e2e_consultant")
+    project = project_with_units(buildings=1, floors=4, units_per_floor=3, name="手机测试项目")
+    user_in(project, role=Role.CONSULTANT, username="e2e_consultant")
     page = page_for("e2e_consultant", width=390, height=844)
 
     expect(page.locator(".tabbar")).to_be_visible()

@@ -4,7 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from anchang.accounts.models import Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
+from anchang.inventory.testing import project_with_units
 from anchang.reception.rotation import rotation_sign_in
 from anchang.reception.services import check_in
 from anchang.reception.stations import stations_ensure_defaults
@@ -13,10 +14,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_consultant_on_a_phone_runs_a_whole_visit(page_for, live_server) -> None:
-    project = factories.project_with_units(buildings=2, floors=6, units_per_floor=3, name="滨江府")
+    project = project_with_units(buildings=2, floors=6, units_per_floor=3, name="滨江府")
     stations_ensure_defaults(project=project)
-    desk = factories.user_in(project, role=Role.FRONTDESK)
-    consultant = factories.user_in(project, role=Role.CONSULTANT, username="e2e_phone", name="林顾问")
+    desk = user_in(project, role=Role.FRONTDESK)
+    consultant = user_in(project, role=Role.CONSULTANT, username="e2e_phone", name="林顾问")
     rotation_sign_in(project=project, consultant=consultant, by=consultant)
     check_in(project=project, phone="13812345678", name="王小明", gender="male", by=desk, consent=True)
 

@@ -5,7 +5,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from anchang.accounts.models import Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
+from anchang.inventory.testing import project_with_units
 from anchang.reception.models import Appointment
 from anchang.reception.rotation import rotation_sign_in
 
@@ -15,9 +16,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_book_online_check_in_at_the_desk_consultant_sees_it_hall_board_shows_it(
     browser, page_for, live_server
 ) -> None:
-    project = factories.project_with_units(buildings=1, floors=2, units_per_floor=2, name="滨江府")
-    factories.user_in(project, role=Role.FRONTDESK, username="e2e_desk")
-    consultant = factories.user_in(project, role=Role.CONSULTANT, username="e2e_gw", name="陈顾问")
+    project = project_with_units(buildings=1, floors=2, units_per_floor=2, name="滨江府")
+    user_in(project, role=Role.FRONTDESK, username="e2e_desk")
+    consultant = user_in(project, role=Role.CONSULTANT, username="e2e_gw", name="陈顾问")
     rotation_sign_in(project=project, consultant=consultant, by=consultant)
 
     # 1. A visitor books on their phone, no login.

@@ -6,17 +6,18 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from anchang.accounts.models import Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.deals.models import OpeningSession, OpeningStatus, Subscription
 from anchang.deals.tests.test_opening_setup import make_reservations
 from anchang.inventory.models import Unit
+from anchang.inventory.testing import project_with_units
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_manager_opens_a_session_and_two_buyers_race_for_one_unit(browser, page_for, live_server) -> None:
-    project = factories.project_with_units(buildings=2, floors=6, units_per_floor=4, name="开盘测试府")
-    manager = factories.user_in(project, role=Role.MANAGER, username="e2e_open_manager", name="周经理")
+    project = project_with_units(buildings=2, floors=6, units_per_floor=4, name="开盘测试府")
+    manager = user_in(project, role=Role.MANAGER, username="e2e_open_manager", name="周经理")
     make_reservations(project, 3, by=manager)
 
     # 1. The manager creates the session, draws the order and opens it.

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from anchang.accounts.models import ApiToken, Role, User
-from anchang.core.testing import factories
+from anchang.accounts.testing import UserFactory, user_in
 from anchang.inventory.models import Project
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -240,8 +240,8 @@ def test_a_session_login_is_not_an_api_login(client: Client, manager: User, endp
 
 
 def test_a_token_only_ever_acts_as_its_own_user(client: Client, project: Project, api_token_for) -> None:
-    outsider = factories.UserFactory(username="outsider", role=Role.MANAGER)
-    factories.user_in(project, role=Role.MANAGER, username="insider")
+    outsider = UserFactory(username="outsider", role=Role.MANAGER)
+    user_in(project, role=Role.MANAGER, username="insider")
 
     response = client.get(f"/api/v1/projects/{project.pk}/units", headers=api_token_for(outsider))
 

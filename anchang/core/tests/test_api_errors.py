@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from anchang.accounts.models import ApiToken, ProjectMembership, Role, User
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.inventory.models import Building, Project, Unit
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -267,7 +267,7 @@ def test_a_token_for_one_project_does_not_open_another(
     other_project: Project,
     api_token_for,
 ) -> None:
-    theirs = factories.user_in(other_project, role=Role.MANAGER, username="their_manager")
+    theirs = user_in(other_project, role=Role.MANAGER, username="their_manager")
     headers = api_token_for(theirs)
 
     assert_error_format(client.get(f"/api/v1/projects/{project.pk}/units", headers=headers), 404, "not_found")

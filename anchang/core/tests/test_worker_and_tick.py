@@ -314,7 +314,7 @@ def test_a_job_already_running_elsewhere_is_skipped_on_postgresql(scratch_jobs) 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_database_backend_stores_the_task_and_db_worker_delivers_it(wecom, restore_signals) -> None:
-    from anchang.core.testing.factories import UserFactory
+    from anchang.accounts.testing import UserFactory
 
     user = UserFactory(username="worker_user")
     with transaction.atomic():

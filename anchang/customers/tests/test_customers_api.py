@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from anchang.accounts.models import Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.customers.models import PoolReason
 from anchang.customers.tests.test_pool import make_customer, pooled
 from anchang.reception.services import check_in
@@ -197,7 +197,7 @@ def test_pool_customers_are_visible_masked_to_the_projects_consultants(
     assert body["phone"] == "186****9999" and body["name"] == "张先生" and body["in_pool"] is True
     assert body["pool_reason"] == "followup_overdue"
     assert not FULL_MOBILE.search(response.content.decode())
-    outsider = factories.user_in(other_project, role=Role.CONSULTANT)
+    outsider = user_in(other_project, role=Role.CONSULTANT)
     assert get(outsider, f"/customers/{customer.pk}").status_code == 404
 
 

@@ -207,9 +207,9 @@ def test_a_visit_of_another_customer_grants_nothing(visit, project, frontdesk, o
 
 def test_a_member_of_another_project_gets_not_found(visit, other_project) -> None:
     from anchang.accounts.models import Role
-    from anchang.core.testing import factories
+    from anchang.accounts.testing import user_in
 
-    stranger = factories.user_in(other_project, role=Role.MANAGER, username="elsewhere")
+    stranger = user_in(other_project, role=Role.MANAGER, username="elsewhere")
     with pytest.raises(NotFound):
         needs_update(customer=visit.customer, by=stranger, bedrooms=3)
 

@@ -14,14 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anchang.accounts.models import ProjectMembership, Role
+from anchang.accounts.testing import user_in
 from anchang.core.errors import Conflict, Forbidden, InvalidInput
 from anchang.core.models import Notification
-from anchang.core.testing import factories
 from anchang.core.testing.races import run_in_parallel
 from anchang.customers import pool
 from anchang.customers.models import Customer, CustomerEvent, EventKind, PoolReason, Stage
 from anchang.followups.models import FollowUp
 from anchang.inventory.models import ProjectSettings
+from anchang.inventory.testing import project_with_units
 from anchang.reception.services import check_in, visit_end
 
 pytestmark = pytest.mark.django_db
@@ -292,7 +293,7 @@ def test_a_customer_claimed_by_someone_else_is_a_conflict(project, consultants) 
 
 def test_only_the_projects_consultants_may_claim(project, manager, other_project) -> None:
     customer = pooled(project)
-    outsider = factories.user_in(other_project, role=Role.CONSULTANT)
+    outsider = user_in(other_project, role=Role.CONSULTANT)
     for user in (manager, outsider):
         with pytest.raises(Forbidden):
             pool.pool_claim(customer=customer, consultant=user)
@@ -340,7 +341,7 @@ def test_reassignment_needs_a_reason_a_manager_and_a_consultant_of_the_project(
         pool.customer_reassign(customer=customer, to=consultants[1], by=frontdesk, reason="x")
     with pytest.raises(Forbidden):
         pool.customer_reassign(customer=customer, to=consultants[1], by=consultants[2], reason="x")
-    outsider = factories.user_in(other_project, role=Role.CONSULTANT)
+    outsider = user_in(other_project, role=Role.CONSULTANT)
     with pytest.raises(InvalidInput):
         pool.customer_reassign(customer=customer, to=outsider, by=manager, reason="x")
     assert Customer.objects.get(pk=customer.pk).owner_id == consultants[0].pk
@@ -506,8 +507,8 @@ def test_my_customers_is_for_consultants(client_for, project, manager) -> None:
 
 
 def _race_site():
-    project = factories.project_with_units(buildings=1, floors=1, units_per_floor=1)
-    team = [factories.user_in(project, role=Role.CONSULTANT) for _ in range(2)]
+    project = project_with_units(buildings=1, floors=1, units_per_floor=1)
+    team = [user_in(project, role=Role.CONSULTANT) for _ in range(2)]
     return project, team
 
 

@@ -9,11 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from anchang.core.errors import InvalidInput
-from anchang.core.testing import factories
 from anchang.customers.models import Customer, Needs
 from anchang.customers.needs import needs_update
 from anchang.customers.recommendations import recommend_units
 from anchang.inventory.models import Building, Project, Unit, UnitStatus
+from anchang.inventory.testing import BuildingFactory, ProjectFactory, UnitFactory
 from anchang.reception.services import check_in
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +21,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def estate(db) -> Project:
-    return cast(Project, factories.ProjectFactory(name="推荐花园"))
+    return cast(Project, ProjectFactory(name="推荐花园"))
 
 
 @pytest.fixture
 def buildings(estate) -> dict[str, Building]:
     return {
-        name: cast(
-            Building, factories.BuildingFactory(project=estate, name=name, floors=30, units_per_floor=4)
-        )
+        name: cast(Building, BuildingFactory(project=estate, name=name, floors=30, units_per_floor=4))
         for name in ("A栋", "B栋")
     }
 
@@ -39,7 +37,7 @@ def unit(
 ) -> Unit:
     return cast(
         Unit,
-        factories.UnitFactory(
+        UnitFactory(
             building=building,
             floor=floor,
             position=position,

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from anchang.accounts.models import Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.customers.models import CustomerEvent
 from anchang.deals.models import Hold, Subscription
 from anchang.deals.services import hold_create, subscription_cancel
@@ -195,7 +195,7 @@ def test_a_pool_customer_must_be_claimed_first(client, project, consultant, api_
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.ATTENDANT, Role.SERVICE])
 def test_roles_that_do_not_sell_cannot_subscribe(client, project, consultant, api_token_for, role) -> None:
-    user = factories.user_in(project, role=role)
+    user = user_in(project, role=role)
     before = _snapshot()
     answer = _subscribe_api(
         client, api_token_for(user), units_of(project)[0], customer_of(project, consultant)

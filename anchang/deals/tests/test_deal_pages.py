@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anchang.accounts.models import Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.deals.models import Reservation, ReservationStatus, Subscription, SubscriptionStatus
 from anchang.deals.services import reservation_create, subscription_cancel
 from anchang.deals.tests.helpers import contracted, count_queries, customer_of, pending, subscribe, units_of
@@ -127,7 +127,7 @@ def test_the_panel_without_htmx_is_a_page_of_its_own(client_for, project, manage
 
 def test_the_subscribe_form_is_404_for_roles_that_do_not_sell(client_for, project) -> None:
     unit = units_of(project)[0]
-    attendant = factories.user_in(project, role=Role.ATTENDANT)
+    attendant = user_in(project, role=Role.ATTENDANT)
     assert client_for(attendant).get(reverse("deals:subscribe", args=[unit.pk])).status_code == 404
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from anchang.accounts.models import Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.customers.models import Customer
 from anchang.deals.models import Reservation, Subscription, SubscriptionStatus
 from anchang.deals.services import reservation_create, subscription_cancel
@@ -94,9 +94,9 @@ def test_other_roles_and_projects_get_no_subscriptions(
     client, project, other_project, consultant, api_token_for
 ) -> None:
     subscribe(units_of(project)[0], customer_of(project, consultant), consultant)
-    agent = factories.user_in(project, role=Role.AGENT)
+    agent = user_in(project, role=Role.AGENT)
     assert client.get("/api/v1/subscriptions", headers=api_token_for(agent)).status_code == 403
-    outsider = factories.user_in(other_project, role=Role.MANAGER)
+    outsider = user_in(other_project, role=Role.MANAGER)
     answer = client.get(f"/api/v1/subscriptions?project={project.pk}", headers=api_token_for(outsider))
     assert answer.status_code == 404
 

@@ -22,9 +22,9 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.models import AccessAction, AccessLog
 from anchang.core.money import rmb_upper
-from anchang.core.testing import factories
 from anchang.customers.needs import needs_update
 from anchang.deals.models import Subscription, SubscriptionStatus
 from anchang.deals.services import (
@@ -286,7 +286,7 @@ def test_roles_without_customer_access_get_404(client_for, subscription, role_fi
 
 
 def test_another_projects_manager_gets_404(client_for, subscription, other_project) -> None:
-    stranger = factories.user_in(other_project, role=Role.MANAGER, username="manager_elsewhere")
+    stranger = user_in(other_project, role=Role.MANAGER, username="manager_elsewhere")
     assert client_for(stranger).get(letter_url(subscription)).status_code == 404
     assert not AccessLog.objects.exists()
 
@@ -454,7 +454,7 @@ def test_the_registration_form_follows_who_may_see_the_visit(
 ) -> None:
     assert client_for(on_duty[1]).get(visit_url(visit)).status_code == 404
     assert client_for(agent).get(visit_url(visit)).status_code == 404
-    stranger = factories.user_in(other_project, role=Role.FRONTDESK, username="desk_elsewhere")
+    stranger = user_in(other_project, role=Role.FRONTDESK, username="desk_elsewhere")
     assert client_for(stranger).get(visit_url(visit)).status_code == 404
     assert (
         client_for(on_duty[0]).get(reverse("documents:visit_registration_form", args=[0])).status_code == 404
@@ -518,7 +518,7 @@ def test_other_roles_and_projects_get_404_for_the_blank_form(
         client_for(user).get(reverse("documents:blank_registration_form", args=[project.pk])).status_code
         == 404
     )
-    desk = factories.user_in(project, role=Role.FRONTDESK, username="desk_here")
+    desk = user_in(project, role=Role.FRONTDESK, username="desk_here")
     url = reverse("documents:blank_registration_form", args=[other_project.pk])
     assert client_for(desk).get(url).status_code == 404
 

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from anchang.accounts.testing import user_in
 from anchang.core import periodic
 from anchang.core.errors import Conflict, Forbidden, InvalidInput
-from anchang.core.testing import factories
 from anchang.deals.jobs import release_expired_holds
 from anchang.deals.models import Hold
 from anchang.deals.services import hold_create, hold_release, holds_release_expired
@@ -339,5 +339,5 @@ def test_holds_page_of_another_project_is_404(client_for, other_project, manager
 
 
 def test_holds_page_is_not_for_agents(client_for, project) -> None:
-    agent = factories.user_in(project, role="agent")
+    agent = user_in(project, role="agent")
     assert client_for(agent).get(reverse("deals:holds", args=[project.pk])).status_code == 404

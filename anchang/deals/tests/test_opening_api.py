@@ -7,11 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from anchang.accounts.models import ProjectMembership, Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.deals.models import Subscription
 from anchang.deals.opening import opening_buyers_draw, opening_select
 from anchang.deals.tests.test_opening_setup import make_reservations, make_session, open_session
 from anchang.inventory.models import Unit, UnitStatus
+from anchang.inventory.testing import project_with_units
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +155,7 @@ def test_other_projects_get_404_and_roles_that_do_not_sell_get_403(
     client, project, other_project, manager, agent, service, api_token_for
 ) -> None:
     opened = open_session(project, manager)
-    stranger = factories.user_in(other_project, role=Role.MANAGER)
+    stranger = user_in(other_project, role=Role.MANAGER)
     unit = _units(project)[0]
     urls = [
         f"/api/v1/openings/{opened.session.pk}",
@@ -200,7 +201,7 @@ def _queries(client, url, headers) -> int:
 def test_list_endpoints_have_a_fixed_query_count(client, project, manager, api_token_for) -> None:
     few = open_session(project, manager, buyers=2)
     headers = api_token_for(manager)
-    big = factories.project_with_units(buildings=3, floors=10, units_per_floor=4)
+    big = project_with_units(buildings=3, floors=10, units_per_floor=4)
     ProjectMembership.objects.create(user=manager, project=big)
     many = open_session(big, manager, buyers=30)
     for buyer, unit in zip(many.buyers[:6], _units(big, 6), strict=True):

@@ -13,13 +13,14 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from anchang.accounts.models import ProjectMembership, Role
+from anchang.accounts.testing import user_in
 from anchang.core.models import AccessAction, AccessLog
-from anchang.core.testing import factories
 from anchang.deals import opening_export
 from anchang.deals.models import OpeningSession, OpeningStatus, OrderMethod, Subscription
 from anchang.deals.opening import opening_buyers_draw, opening_select
 from anchang.deals.tests.test_opening_setup import make_reservations, make_session, open_session
 from anchang.inventory.models import Unit, UnitStatus
+from anchang.inventory.testing import project_with_units
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +113,7 @@ def test_only_managers_create_draw_open_close_and_export(client_for, project, ma
 
 def test_other_projects_and_roles_get_404(client_for, project, other_project, manager, agent) -> None:
     session = make_session(project, manager)
-    stranger = factories.user_in(other_project, role=Role.MANAGER)
+    stranger = user_in(other_project, role=Role.MANAGER)
     for user in (stranger, agent):
         client = client_for(user)
         assert client.get(reverse("openings:detail", args=[session.pk])).status_code == 404
@@ -192,7 +193,7 @@ def test_session_page_query_count_does_not_grow_with_buyers(client_for, project,
     client = client_for(manager)
     few_count, _ = _count_queries(client, reverse("openings:detail", args=[few.session.pk]))
 
-    big = factories.project_with_units(buildings=2, floors=5, units_per_floor=4)
+    big = project_with_units(buildings=2, floors=5, units_per_floor=4)
     ProjectMembership.objects.create(user=manager, project=big)
     many = open_session(big, manager, buyers=25)
     for buyer, unit in zip(many.buyers[:5], _units(big, 5), strict=True):
@@ -467,7 +468,7 @@ def test_the_live_grid_is_a_partial_for_htmx_and_its_query_count_is_fixed(projec
     assert partial.lstrip().startswith('<div id="selection-live"')
     small_page, _ = _count_queries(client, small_url)
 
-    big = factories.project_with_units(buildings=3, floors=20, units_per_floor=4)
+    big = project_with_units(buildings=3, floors=20, units_per_floor=4)
     many = open_session(big, manager, buyers=5)
     for buyer, unit in zip(many.buyers[1:4], _units(big), strict=True):
         opening_select(buyer_id=buyer.pk, unit_id=unit.pk, by=None)
@@ -486,7 +487,7 @@ def test_desk_buyer_page_query_count_is_fixed(client_for, project, manager, cons
         client, reverse("openings:desk_buyer", args=[opened.session.pk, opened.buyers[0].pk])
     )
 
-    big = factories.project_with_units(buildings=3, floors=20, units_per_floor=4)
+    big = project_with_units(buildings=3, floors=20, units_per_floor=4)
     ProjectMembership.objects.create(user=consultant, project=big)
     many = open_session(big, manager, buyers=5, units_per_buyer=3)
     for unit in _units(big, 2):

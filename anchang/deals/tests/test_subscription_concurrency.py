@@ -18,8 +18,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
 from anchang.accounts.models import ApiToken, Role
+from anchang.accounts.testing import user_in
 from anchang.core.models import IdempotencyRecord
-from anchang.core.testing import factories
 from anchang.core.testing.races import run_in_parallel
 from anchang.customers.models import Customer
 from anchang.deals.models import OCCUPYING_STATUSES, Subscription, SubscriptionStatus
@@ -27,13 +27,14 @@ from anchang.deals.services import subscription_cancel, subscription_change_unit
 from anchang.deals.tests.helpers import customer_of
 from anchang.inventory.models import Unit, UnitStatus
 from anchang.inventory.services import UnitNotAvailable
+from anchang.inventory.testing import project_with_units
 
 BUYERS = 8
 
 
 def _site(units: int = 1):
-    project = factories.project_with_units(buildings=1, floors=1, units_per_floor=units)
-    seller = factories.user_in(project, role=Role.MANAGER)
+    project = project_with_units(buildings=1, floors=1, units_per_floor=units)
+    seller = user_in(project, role=Role.MANAGER)
     customers = [customer_of(project, seller, name=f"买家{i}") for i in range(BUYERS)]
     return project, seller, list(Unit.objects.filter(project=project).order_by("pk")), customers
 

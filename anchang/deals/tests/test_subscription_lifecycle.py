@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from anchang.core.models import Notification
-from anchang.core.testing import factories
 from anchang.customers.models import CustomerEvent, EventKind, Stage
 from anchang.deals.models import Reservation, ReservationStatus, Subscription, SubscriptionStatus
 from anchang.deals.services import (
@@ -23,6 +23,7 @@ from anchang.deals.services import (
 from anchang.deals.tests.helpers import approved, contracted, customer_of, pending, subscribe, units_of
 from anchang.inventory.models import UnitStatus
 from anchang.inventory.services import UnitNotAvailable
+from anchang.inventory.testing import project_with_units
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +73,8 @@ def test_the_discount_threshold_is_strictly_above(price: str, waits: bool) -> No
 
 
 def test_a_deep_discount_waits_and_the_managers_are_told(project, consultant, manager) -> None:
-    other_project_manager = factories.user_in(
-        factories.project_with_units(buildings=1, floors=1, units_per_floor=1), role=Role.MANAGER
+    other_project_manager = user_in(
+        project_with_units(buildings=1, floors=1, units_per_floor=1), role=Role.MANAGER
     )
     unit = units_of(project)[0]
 
@@ -213,7 +214,7 @@ def test_contract_numbers_count_up_per_project_and_a_given_number_is_kept(
         by=consultant,
         contract_number="BJ-2026-007",
     )
-    elsewhere_manager = factories.user_in(other_project, role=Role.MANAGER)
+    elsewhere_manager = user_in(other_project, role=Role.MANAGER)
     elsewhere = contracted(units_of(other_project)[0], customer_of(other_project, None), elsewhere_manager)
 
     assert first.contract_number[-5:] == "00001"

@@ -6,13 +6,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from anchang.accounts.testing import user_in
 from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from anchang.core.testing import factories
 from anchang.customers.models import CustomerEvent, EventKind
 from anchang.followups.models import Callback
 from anchang.followups.selectors import callback_results_by_consultant, visits_awaiting_callback
 from anchang.followups.services import callback_record
 from anchang.followups.tests.helpers import customer_of, ended_visit, queries_of
+from anchang.inventory.testing import ProjectFactory
 from anchang.reception.models import VisitState
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,7 @@ def test_other_roles_are_refused(visit, other_consultant, frontdesk, agent) -> N
     for user in (other_consultant, frontdesk, agent):
         with pytest.raises(Forbidden):
             callback_record(visit=visit, by=user, satisfaction=3)
-    stranger = factories.user_in(factories.ProjectFactory(), role="service")
+    stranger = user_in(ProjectFactory(), role="service")
     with pytest.raises(NotFound):
         callback_record(visit=visit, by=stranger, satisfaction=3)
     assert not Callback.objects.exists()

@@ -8,19 +8,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.errors import Conflict
-from anchang.core.testing import factories
 from anchang.core.testing.races import run_in_parallel
 from anchang.followups.models import Callback, FollowUp
 from anchang.followups.services import callback_record, followup_record
 from anchang.followups.tests.helpers import customer_of, ended_visit, follow_up_for
+from anchang.inventory.testing import project_with_units
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
 def _site():
-    project = factories.project_with_units(buildings=1, floors=1, units_per_floor=1)
-    consultant = factories.user_in(project, role=Role.CONSULTANT)
+    project = project_with_units(buildings=1, floors=1, units_per_floor=1)
+    consultant = user_in(project, role=Role.CONSULTANT)
     return project, consultant
 
 
@@ -60,7 +61,7 @@ def test_control_without_the_lock_the_same_task_is_closed_twice() -> None:
 
 def test_concurrent_callbacks_for_one_visit_make_one() -> None:
     project, consultant = _site()
-    service = factories.user_in(project, role=Role.SERVICE)
+    service = user_in(project, role=Role.SERVICE)
     visit = ended_visit(project, customer_of(project, consultant), consultant)
     outcomes = run_in_parallel(lambda i: callback_record(visit=visit, by=service, satisfaction=1 + i % 5), 6)
     assert sum(isinstance(o, Callback) for o in outcomes) == 1

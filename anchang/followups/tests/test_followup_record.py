@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.errors import Forbidden, InvalidInput, NotFound
-from anchang.core.testing import factories
 from anchang.customers.models import Customer, CustomerEvent, EventKind
 from anchang.followups.models import FollowUp
 from anchang.followups.selectors import (
@@ -19,6 +19,7 @@ from anchang.followups.selectors import (
 from anchang.followups.services import followup_record
 from anchang.followups.tests.helpers import customer_of, follow_up_for, queries_of
 from anchang.inventory.models import ProjectSettings
+from anchang.inventory.testing import ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +161,7 @@ def test_only_the_owner_or_a_manager_records(
         followup_record(customer=customer, by=other_consultant, method="phone", content="x")
     with pytest.raises(Forbidden):
         followup_record(customer=customer, by=frontdesk, method="phone", content="x")
-    stranger = factories.user_in(factories.ProjectFactory(), role=Role.MANAGER)
+    stranger = user_in(ProjectFactory(), role=Role.MANAGER)
     with pytest.raises(NotFound):
         followup_record(customer=customer, by=stranger, method="phone", content="x")
     assert not FollowUp.objects.filter(done_at__isnull=False).exists()
@@ -196,7 +197,7 @@ def test_overdue_counts_by_consultant(project, consultants, django_assert_num_qu
     follow_up_for(customer_of(project, b), b, due_in=-2 * DAY)
     follow_up_for(customer_of(project, c), c, due_in=HOUR)
     follow_up_for(customer_of(project, c), c, due_in=-HOUR, done=True)
-    other = factories.ProjectFactory()
+    other = ProjectFactory()
     follow_up_for(customer_of(other, a), a, due_in=-HOUR)
     with django_assert_num_queries(1):
         counts = overdue_counts_by_consultant(project=project)
@@ -227,7 +228,7 @@ def test_the_list_is_own_for_a_consultant_and_the_projects_for_a_manager(
 ) -> None:
     mine = follow_up_for(customer_of(project, consultant), consultant, due_in=HOUR)
     theirs = follow_up_for(customer_of(project, other_consultant), other_consultant, due_in=-HOUR)
-    elsewhere = factories.ProjectFactory()
+    elsewhere = ProjectFactory()
     follow_up_for(customer_of(elsewhere, consultant), consultant, due_in=HOUR)
     assert list(followup_list_visible_to(user=consultant, project=project)) == [mine]
     assert set(followup_list_visible_to(user=manager)) == {mine, theirs}

@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.customers.models import Customer
 from anchang.followups.models import FollowUp
 from anchang.followups.tests.helpers import customer_of, follow_up_for, queries_of
+from anchang.inventory.testing import project_with_units
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +158,7 @@ def test_the_list_has_a_fixed_query_count(client, project, manager, consultants,
 
 
 def test_other_projects_stay_invisible(client, project, manager, api_token_for) -> None:
-    elsewhere = factories.project_with_units(buildings=1, floors=1, units_per_floor=1)
-    owner = factories.user_in(elsewhere, role="consultant")
+    elsewhere = project_with_units(buildings=1, floors=1, units_per_floor=1)
+    owner = user_in(elsewhere, role="consultant")
     follow_up_for(customer_of(elsewhere, owner), owner, due_in=HOUR)
     assert client.get("/api/v1/follow-ups", headers=api_token_for(manager)).json() == []

@@ -8,14 +8,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core import periodic
 from anchang.core.models import Notification, NotificationChannel
 from anchang.core.notifications import notify
-from anchang.core.testing import factories
 from anchang.core.testing.races import run_in_parallel
 from anchang.followups.models import FollowUp
 from anchang.followups.services import followup_send_reminders
 from anchang.followups.tests.helpers import customer_of, follow_up_for
+from anchang.inventory.testing import project_with_units
 
 HOUR = timedelta(hours=1)
 
@@ -91,8 +92,8 @@ def test_the_job_is_registered_and_runs_through_periodic(project, consultant) ->
 
 
 def _site(overdue: int):
-    project = factories.project_with_units(buildings=1, floors=1, units_per_floor=1)
-    consultant = factories.user_in(project, role=Role.CONSULTANT)
+    project = project_with_units(buildings=1, floors=1, units_per_floor=1)
+    consultant = user_in(project, role=Role.CONSULTANT)
     for _ in range(overdue):
         follow_up_for(customer_of(project, consultant), consultant, due_in=-HOUR)
     return consultant

@@ -8,8 +8,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from anchang.accounts.models import ProjectMembership, Role, User
-from anchang.core.testing import factories
+from anchang.accounts.testing import CompanyFactory, TeamFactory, UserFactory, user_in
 from anchang.inventory.models import Project, Unit, UnitStatus
+from anchang.inventory.testing import ProjectFactory, project_with_units
 
 UNIT_FIELDS = {
     "id",
@@ -44,7 +45,7 @@ def persona(request: pytest.FixtureRequest, project: Project):
 
     def make(role: str) -> User:
         if role == Role.OWNER:
-            return factories.user_in(project, role=Role.OWNER, username="owner_p")
+            return user_in(project, role=Role.OWNER, username="owner_p")
         return request.getfixturevalue(PERSONA_FIXTURES[role])
 
     return make
@@ -103,7 +104,7 @@ def test_a_member_of_two_projects_sees_both_once(
 
 
 def test_a_user_without_membership_sees_no_project(get, project: Project) -> None:
-    loner = factories.UserFactory(username="loner", role=Role.MANAGER)
+    loner = UserFactory(username="loner", role=Role.MANAGER)
 
     response = get(loner, "/api/v1/projects")
 
@@ -115,14 +116,12 @@ def test_a_user_without_membership_sees_no_project(get, project: Project) -> Non
 
 
 def test_staff_lists_the_project_members_with_team_and_company(get, project: Project, manager: User) -> None:
-    team = factories.TeamFactory(
-        name="销售一组", company=factories.CompanyFactory(name="某代理公司", short_name="某代理")
-    )
-    teamed = factories.user_in(
+    team = TeamFactory(name="销售一组", company=CompanyFactory(name="某代理公司", short_name="某代理"))
+    teamed = user_in(
         project, role=Role.CONSULTANT, username="teamed", name="李雷", team=team, company=team.company
     )
-    factories.user_in(project, role=Role.CONSULTANT, username="gone", is_active=False)
-    factories.user_in(factories.ProjectFactory(), role=Role.CONSULTANT, username="elsewhere")
+    user_in(project, role=Role.CONSULTANT, username="gone", is_active=False)
+    user_in(ProjectFactory(), role=Role.CONSULTANT, username="elsewhere")
 
     response = get(manager, f"/api/v1/projects/{project.pk}/staff")
 
@@ -169,7 +168,7 @@ def test_staff_is_forbidden_to_roles_outside_the_sales_team(
 
 
 def test_staff_of_another_project_is_not_found(get, manager: User, other_project: Project) -> None:
-    factories.user_in(other_project, role=Role.CONSULTANT, username="their_consultant")
+    user_in(other_project, role=Role.CONSULTANT, username="their_consultant")
 
     response = get(manager, f"/api/v1/projects/{other_project.pk}/staff")
 
@@ -287,7 +286,7 @@ def test_limit_zero_is_clamped_to_one(get, manager: User, project: Project) -> N
 
 @pytest.fixture
 def big_project(manager: User) -> Project:
-    big = factories.project_with_units(buildings=2, floors=15, units_per_floor=10, name="大盘")  # 300 units
+    big = project_with_units(buildings=2, floors=15, units_per_floor=10, name="大盘")  # 300 units
     ProjectMembership.objects.create(user=manager, project=big)
     return big
 
@@ -331,12 +330,12 @@ def test_staff_and_projects_need_a_fixed_number_of_queries(
     django_assert_max_num_queries,
 ) -> None:
     for n in range(20):
-        factories.user_in(
+        user_in(
             project,
             role=Role.CONSULTANT,
             username=f"c{n}",
-            team=factories.TeamFactory(),
-            company=factories.CompanyFactory(),
+            team=TeamFactory(),
+            company=CompanyFactory(),
         )
     headers = api_token_for(manager)
 

@@ -6,8 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from anchang.accounts.models import ProjectMembership, Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.inventory.models import Unit, UnitStatus
+from anchang.inventory.testing import project_with_units
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,9 @@ def _board_queries(client, project) -> tuple[int, str]:
 
 
 def test_board_query_count_does_not_grow_with_units(client_for) -> None:
-    small = factories.project_with_units(buildings=1, floors=2, units_per_floor=2)
-    large = factories.project_with_units(buildings=6, floors=22, units_per_floor=4)
-    manager = factories.user_in(small, role=Role.MANAGER)
+    small = project_with_units(buildings=1, floors=2, units_per_floor=2)
+    large = project_with_units(buildings=6, floors=22, units_per_floor=4)
+    manager = user_in(small, role=Role.MANAGER)
     ProjectMembership.objects.create(user=manager, project=large)
     client = client_for(manager)
 
@@ -97,7 +98,7 @@ def test_board_of_a_project_you_do_not_belong_to_is_404(client_for, manager, oth
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.SERVICE])
 def test_roles_without_the_board_get_404(client_for, project, role) -> None:
-    user = factories.user_in(project, role=role)
+    user = user_in(project, role=role)
     assert client_for(user).get(reverse("inventory:board", args=[project.pk])).status_code == 404
 
 

@@ -16,7 +16,6 @@ from openpyxl import Workbook, load_workbook
 from pytest_django.fixtures import Settings
 
 from anchang.accounts.models import User
-from anchang.core.testing.factories import BuildingFactory, ProjectFactory, UnitFactory
 from anchang.inventory.importing import (
     COLUMNS,
     RowError,
@@ -25,6 +24,7 @@ from anchang.inventory.importing import (
     units_import,
 )
 from anchang.inventory.models import Building, Orientation, Project, Unit, UnitStatus
+from anchang.inventory.testing import BuildingFactory, ProjectFactory, UnitFactory
 
 HEADERS = [column.header for column in COLUMNS]
 ClientFor = Callable[[User], Client]

@@ -5,8 +5,8 @@ import pytest
 from django.db import close_old_connections, connection, transaction
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.errors import Forbidden
-from anchang.core.testing import factories
 from anchang.inventory.models import Unit, UnitStatus
 from anchang.inventory.services import (
     InvalidUnitTransition,
@@ -15,6 +15,7 @@ from anchang.inventory.services import (
     unit_change_status,
 )
 from anchang.inventory.status import ALLOWED_TRANSITIONS, can_change_by_hand, can_transition
+from anchang.inventory.testing import project_with_units
 
 S = UnitStatus
 
@@ -164,8 +165,8 @@ def _race(worker, n: int) -> list[object]:
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_status_changes_let_exactly_one_through() -> None:
-    project = factories.project_with_units(buildings=1, floors=1, units_per_floor=1)
-    manager = factories.user_in(project, role=Role.MANAGER)
+    project = project_with_units(buildings=1, floors=1, units_per_floor=1)
+    manager = user_in(project, role=Role.MANAGER)
     unit = Unit.objects.get(project=project)
 
     outcomes = _race(lambda: unit_change_status(unit_id=unit.pk, to_status=S.RESERVED, by=manager), 8)
@@ -181,7 +182,7 @@ def test_concurrent_status_changes_let_exactly_one_through() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_control_naive_read_modify_save_lets_several_through() -> None:
     """The race the service prevents: read, check, save without a lock or a condition."""
-    project = factories.project_with_units(buildings=1, floors=1, units_per_floor=1)
+    project = project_with_units(buildings=1, floors=1, units_per_floor=1)
     unit_id = Unit.objects.get(project=project).pk
     n = 8
     read_done = threading.Barrier(n)

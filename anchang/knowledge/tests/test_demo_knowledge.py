@@ -8,13 +8,13 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from anchang.core.testing import factories
 from anchang.core.testing.mobiles import mobile_for
 from anchang.demo.knowledge_content import HIGH_RISE, TOWNHOUSE, demo_articles, load_knowledge
 from anchang.demo.loader import HIGH_RISE as LOADER_HIGH_RISE
 from anchang.demo.loader import TOWNHOUSE as LOADER_TOWNHOUSE
 from anchang.demo.loader import DemoContext
 from anchang.inventory.models import Project
+from anchang.inventory.testing import ProjectFactory
 from anchang.knowledge.models import Article, ArticleKind
 from anchang.knowledge.selectors import article_search
 from anchang.reception.models import Station, Visit, VisitStation
@@ -27,8 +27,8 @@ pytestmark = pytest.mark.django_db
 def ctx() -> DemoContext:
     context = DemoContext(now=timezone.now())
     context.projects = {
-        HIGH_RISE: cast(Project, factories.ProjectFactory(code=HIGH_RISE, name="锦澜·滨江府")),
-        TOWNHOUSE: cast(Project, factories.ProjectFactory(code=TOWNHOUSE, name="锦澜·云溪里")),
+        HIGH_RISE: cast(Project, ProjectFactory(code=HIGH_RISE, name="锦澜·滨江府")),
+        TOWNHOUSE: cast(Project, ProjectFactory(code=TOWNHOUSE, name="锦澜·云溪里")),
     }
     return context
 

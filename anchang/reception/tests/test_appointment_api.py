@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from anchang.accounts.models import Role, User
+from anchang.accounts.testing import user_in
 from anchang.core.models import Notification, NotificationChannel
-from anchang.core.testing import factories
 from anchang.core.testing.mobiles import mobile_for
 from anchang.inventory.models import Project
 from anchang.reception import appointments as svc
@@ -112,7 +112,7 @@ def test_roles_that_may_book(request, post, project, persona) -> None:
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.ATTENDANT, Role.SERVICE, Role.OWNER])
 def test_other_roles_are_forbidden(post, project, role) -> None:
-    user = factories.user_in(project, role=role)
+    user = user_in(project, role=role)
     response = post(user, appointments_url(project), body())
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
@@ -120,7 +120,7 @@ def test_other_roles_are_forbidden(post, project, role) -> None:
 
 
 def test_a_project_one_is_not_member_of_is_404(post, project, other_project) -> None:
-    stranger = factories.user_in(other_project, role=Role.FRONTDESK)
+    stranger = user_in(other_project, role=Role.FRONTDESK)
     for url in (appointments_url(project), f"{API_PREFIX}/projects/999999/appointments"):
         response = post(stranger, url, body())
         assert response.status_code == 404 and response.json()["code"] == "not_found"
@@ -186,7 +186,7 @@ def test_missing_fields_are_400(post, project, frontdesk) -> None:
 
 
 def test_a_consultant_of_another_project_is_400(post, project, other_project, frontdesk) -> None:
-    outsider = factories.user_in(other_project, role=Role.CONSULTANT)
+    outsider = user_in(other_project, role=Role.CONSULTANT)
     response = post(frontdesk, appointments_url(project), body(consultant_id=outsider.pk))
     assert response.status_code == 400 and set(response.json()["fields"]) == {"consultant_id"}
 
@@ -270,7 +270,7 @@ def test_list_has_a_fixed_query_count(get, project, frontdesk) -> None:
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.ATTENDANT, Role.SERVICE])
 def test_list_is_forbidden_to_other_roles(get, project, role) -> None:
-    user = factories.user_in(project, role=role)
+    user = user_in(project, role=role)
     assert get(user, appointments_url(project)).status_code == 403
 
 
@@ -305,8 +305,8 @@ def test_cancel_needs_a_reason_and_happens_once(post, project, frontdesk) -> Non
 
 def test_cancel_visibility_and_roles(post, project, other_project, consultant, other_consultant) -> None:
     appointment = _book(project, 1, consultant=other_consultant)
-    stranger = factories.user_in(other_project, role=Role.MANAGER)
-    agent = factories.user_in(project, role=Role.AGENT)
+    stranger = user_in(other_project, role=Role.MANAGER)
+    agent = user_in(project, role=Role.AGENT)
 
     assert post(stranger, cancel_url(appointment), {"reason": "x"}).status_code == 404
     assert post(agent, cancel_url(appointment), {"reason": "x"}).status_code == 403

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.errors import Conflict, Forbidden, InvalidInput, PhoneInvalid
 from anchang.core.models import Notification, NotificationChannel
-from anchang.core.testing import factories
 from anchang.core.testing.mobiles import mobile_for
 from anchang.inventory.models import ProjectSettings
 from anchang.reception import appointments as svc
@@ -153,8 +153,8 @@ def test_names_must_be_1_to_50_printable_characters(project, name: str) -> None:
 def test_consultant_must_be_an_active_consultant_of_the_project(
     project, other_project, consultant, frontdesk
 ) -> None:
-    outsider = factories.user_in(other_project, role=Role.CONSULTANT)
-    retired = factories.user_in(project, role=Role.CONSULTANT, is_active=False)
+    outsider = user_in(other_project, role=Role.CONSULTANT)
+    retired = user_in(project, role=Role.CONSULTANT, is_active=False)
     for wrong in (outsider, frontdesk, retired):
         with pytest.raises(InvalidInput) as caught:
             book(project, consultant=wrong)
@@ -171,7 +171,7 @@ def test_unknown_source_tier_and_channel_are_refused(project) -> None:
 def test_booking_notifies_the_consultant_and_the_front_desk_but_not_the_booker(
     project, consultant, frontdesk, manager
 ) -> None:
-    colleague = factories.user_in(project, role=Role.FRONTDESK)
+    colleague = user_in(project, role=Role.FRONTDESK)
     book(project, consultant=consultant, by=frontdesk)
 
     recipients = set(in_app("appointment_booked").values_list("recipient", flat=True))
@@ -409,7 +409,7 @@ def test_day_view_lists_the_days_bookings(client_for, project, frontdesk) -> Non
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.ATTENDANT, Role.SERVICE])
 def test_other_roles_get_404(client_for, project, role) -> None:
-    user = factories.user_in(project, role=role)
+    user = user_in(project, role=role)
     assert client_for(user).get(day_url(project)).status_code == 404
     assert client_for(user).get(reverse("appointments:week", args=[project.pk])).status_code == 404
     appointment = book(project)
@@ -417,7 +417,7 @@ def test_other_roles_get_404(client_for, project, role) -> None:
 
 
 def test_staff_of_another_project_get_404(client_for, project, other_project) -> None:
-    stranger = factories.user_in(other_project, role=Role.MANAGER)
+    stranger = user_in(other_project, role=Role.MANAGER)
     appointment = book(project)
     client = client_for(stranger)
     assert client.get(day_url(project)).status_code == 404

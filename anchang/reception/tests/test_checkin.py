@@ -230,13 +230,11 @@ def test_linking_to_an_unknown_customer_is_refused(project, frontdesk, on_duty) 
 
 def test_alternating_teams_gives_the_next_visitor_to_the_other_company(project, frontdesk) -> None:
     from anchang.accounts.models import Company, CompanyKind, Role
-    from anchang.core.testing import factories
+    from anchang.accounts.testing import user_in
 
     agency = Company.objects.create(name="代理公司", kind=CompanyKind.AGENCY)
-    developer_team = [
-        factories.user_in(project, role=Role.CONSULTANT, company=project.company) for _ in range(2)
-    ]
-    agency_team = [factories.user_in(project, role=Role.CONSULTANT, company=agency) for _ in range(2)]
+    developer_team = [user_in(project, role=Role.CONSULTANT, company=project.company) for _ in range(2)]
+    agency_team = [user_in(project, role=Role.CONSULTANT, company=agency) for _ in range(2)]
     for consultant in [*developer_team, *agency_team]:  # queue: D1 D2 A1 A2
         rotation_sign_in(project=project, consultant=consultant, by=consultant)
     project.settings.rotation_mode = "alternate_teams"

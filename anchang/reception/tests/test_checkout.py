@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from anchang.core.models import Notification, NotificationChannel
-from anchang.core.testing import factories
 from anchang.customers.models import CustomerEvent, EventKind
 from anchang.followups.models import FollowUp
 from anchang.inventory.models import ProjectSettings
@@ -155,7 +155,7 @@ def test_who_may_check_out(
         visit_check_out(visit_id=visit.pk, by=agent, outcome="return")
     with pytest.raises(Forbidden):
         visit_check_out(visit_id=visit.pk, by=service, outcome="return")
-    stranger = factories.user_in(other_project, role=Role.MANAGER)
+    stranger = user_in(other_project, role=Role.MANAGER)
     with pytest.raises(NotFound):
         visit_check_out(visit_id=visit.pk, by=stranger, outcome="return")
     with pytest.raises(NotFound):

@@ -6,9 +6,10 @@ import pytest
 from django.db import transaction
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.idempotency import run_idempotent
-from anchang.core.testing import factories
 from anchang.core.testing.races import run_in_parallel
+from anchang.inventory.testing import project_with_units
 from anchang.reception.models import QueueState, RotationEntry, Visit, VisitState
 from anchang.reception.rotation import rotation_sign_in, today
 from anchang.reception.services import check_in
@@ -17,9 +18,9 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 
 
 def _site(consultants: int):
-    project = factories.project_with_units(buildings=1, floors=1, units_per_floor=1)
-    desk = factories.user_in(project, role=Role.FRONTDESK)
-    team = [factories.user_in(project, role=Role.CONSULTANT) for _ in range(consultants)]
+    project = project_with_units(buildings=1, floors=1, units_per_floor=1)
+    desk = user_in(project, role=Role.FRONTDESK)
+    team = [user_in(project, role=Role.CONSULTANT) for _ in range(consultants)]
     for consultant in team:
         rotation_sign_in(project=project, consultant=consultant, by=consultant)
     return project, desk, team

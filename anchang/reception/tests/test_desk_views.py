@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from anchang.accounts.models import Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.customers.models import AttributionRule, Customer
 from anchang.reception.models import QueueState, RotationEntry, Visit, VisitState
 from anchang.reception.services import check_in
@@ -177,7 +177,7 @@ def test_consultant_cannot_change_someone_elses_state(client_for, project, on_du
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.SERVICE, Role.ATTENDANT])
 def test_roles_outside_the_desk_cannot_check_in(client_for, project, role) -> None:
-    user = factories.user_in(project, role=role)
+    user = user_in(project, role=role)
     assert client_for(user).get(reverse("reception:checkin", args=[project.pk])).status_code == 404
 
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.models import Notification, NotificationChannel
-from anchang.core.testing import factories
 from anchang.core.testing.mobiles import mobile_for
 from anchang.inventory.models import Project
 from anchang.reception import appointments as svc
@@ -169,7 +169,7 @@ def test_junk_never_causes_a_500(client, project) -> None:
 
 
 def test_a_consultant_of_another_project_cannot_be_chosen(client, project, other_project) -> None:
-    outsider = factories.user_in(other_project, role=Role.CONSULTANT)
+    outsider = user_in(other_project, role=Role.CONSULTANT)
     response = client.post(book_url(project), form_data(consultant=str(outsider.pk)))
     assert "invalid-feedback" in response.content.decode()
     assert not Appointment.objects.exists()
@@ -197,7 +197,7 @@ def test_one_phone_holds_at_most_three_future_bookings(client, project) -> None:
     assert "已有 3 个待到访的预约" in refused.content.decode()
     assert Appointment.objects.count() == 3
     # Cancelling one frees a place.
-    frontdesk = factories.user_in(project, role=Role.FRONTDESK)
+    frontdesk = user_in(project, role=Role.FRONTDESK)
     svc.appointment_cancel(appointment=Appointment.objects.first(), by=frontdesk, reason="改约")
     assert client.post(book_url(project), form_data(slot="11:30")).status_code == 302
 

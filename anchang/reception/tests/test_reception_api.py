@@ -3,8 +3,9 @@
 import pytest
 
 from anchang.accounts.models import Role
-from anchang.core.testing import factories
+from anchang.accounts.testing import user_in
 from anchang.customers.models import Customer
+from anchang.inventory.testing import project_with_units
 from anchang.reception.models import QueueState, RotationEntry, Visit
 
 pytestmark = pytest.mark.django_db
@@ -131,9 +132,7 @@ def test_visit_of_another_project_or_consultant_is_404(
     url = f"/api/v1/visits/{created['visit_id']}"
     assert client.get(url, headers=api_token_for(on_duty[0])).status_code == 200
     assert client.get(url, headers=api_token_for(on_duty[1])).status_code == 404
-    stranger = factories.user_in(
-        factories.project_with_units(buildings=1, floors=1, units_per_floor=1), role=Role.FRONTDESK
-    )
+    stranger = user_in(project_with_units(buildings=1, floors=1, units_per_floor=1), role=Role.FRONTDESK)
     assert client.get(url, headers=api_token_for(stranger)).status_code == 404
 
 

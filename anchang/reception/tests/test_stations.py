@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.errors import Conflict, InvalidInput, NotFound
-from anchang.core.testing import factories
 from anchang.core.testing.mobiles import mobile_for
 from anchang.knowledge.models import ArticleKind
 from anchang.knowledge.services import article_create
@@ -189,7 +189,7 @@ def test_someone_elses_visit_does_not_exist(request, visit, who) -> None:
 
 
 def test_a_manager_of_another_project_cannot_tick(visit, other_project) -> None:
-    stranger = factories.user_in(other_project, role=Role.MANAGER, username="mgr_elsewhere")
+    stranger = user_in(other_project, role=Role.MANAGER, username="mgr_elsewhere")
 
     with pytest.raises(NotFound):
         station_tick(visit=visit, code="hall", by=stranger)
@@ -452,7 +452,7 @@ def test_route_editing_is_404_for_everyone_but_managers(
     client_for, project, route, consultant, frontdesk, agent, other_project
 ) -> None:
     station = Station.objects.get(project=project, code="hall")
-    elsewhere = factories.user_in(other_project, role=Role.MANAGER, username="mgr_other")
+    elsewhere = user_in(other_project, role=Role.MANAGER, username="mgr_other")
     for user in (consultant, frontdesk, agent, elsewhere):
         client = client_for(user)
         assert client.get(reverse("stations:list", args=[project.pk])).status_code == 404

@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anchang.accounts.models import Role
+from anchang.accounts.testing import user_in
 from anchang.core.errors import Conflict, Forbidden, NotFound
 from anchang.core.models import Notification, NotificationChannel
-from anchang.core.testing import factories
 from anchang.reception import appointments as svc
 from anchang.reception import vip
 from anchang.reception.models import BookingChannel, VipTask, VipTaskTemplate, VipTier
@@ -76,7 +76,7 @@ def test_a_projects_own_checklist_replaces_the_defaults(project) -> None:
 
 
 def test_assignees_are_notified_by_role(project, attendant, manager, frontdesk, consultant) -> None:
-    other_attendant = factories.user_in(project, role=Role.ATTENDANT)
+    other_attendant = user_in(project, role=Role.ATTENDANT)
     book_vip(project)
 
     vip_rows = Notification.objects.filter(kind="vip_task", channel=NotificationChannel.IN_APP)
@@ -140,7 +140,7 @@ def test_manager_and_front_desk_may_tick_off_any_task(project, manager, frontdes
 
 
 def test_staff_of_another_project_cannot_tick_off(project, other_project) -> None:
-    stranger = factories.user_in(other_project, role=Role.MANAGER)
+    stranger = user_in(other_project, role=Role.MANAGER)
     with pytest.raises(NotFound):
         vip.vip_task_complete(task=_task(book_vip(project), Role.ATTENDANT), by=stranger)
 
@@ -224,7 +224,7 @@ def test_attendant_cannot_tick_off_a_managers_task(client_for, project, attendan
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.SERVICE])
 def test_task_pages_are_404_for_unrelated_roles(client_for, project, role) -> None:
-    user = factories.user_in(project, role=role)
+    user = user_in(project, role=role)
     task = _task(book_vip(project), Role.ATTENDANT)
     client = client_for(user)
     assert client.get(reverse("appointments:vip_tasks", args=[project.pk])).status_code == 404
