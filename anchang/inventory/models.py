@@ -1,10 +1,12 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from anchang.accounts.models import ProjectMembership, Role
 from anchang.core.models import TimeStampedModel
 
 
@@ -45,6 +47,16 @@ class Project(TimeStampedModel):
         return self.name
 
 
+class RotationMode(models.TextChoices):
+    SINGLE = "single", _("统一排队")
+    TEAMS = "teams", _("分团队排队")
+
+
+class TeamRule(models.TextChoices):
+    ALTERNATE = "alternate", _("团队轮流")
+    SHARE = "share", _("按每日配比")
+
+
 class ProjectSettings(models.Model):
     """The rules a project sets for itself; later features read their numbers from here."""
 
@@ -74,10 +86,19 @@ class ProjectSettings(models.Model):
         help_text=_("默认不占用：这类接待不消耗顾问的轮排顺位。"),
     )
     rotation_mode = models.CharField(
-        _("轮排方式"),
-        max_length=20,
-        choices=[("single", _("统一排队")), ("alternate_teams", _("甲乙方团队交替"))],
-        default="single",
+        _("轮排方式"), max_length=20, choices=RotationMode.choices, default=RotationMode.SINGLE
+    )
+    # With one queue per team: how the desk picks the team for a walk-in (product.md §3).
+    team_rule = models.CharField(
+        _("团队分配规则"), max_length=20, choices=TeamRule.choices, default=TeamRule.ALTERNATE
+    )
+    # {"<company id>": percent}: a team is a company's sales staff on the project (the developer's own,
+    # each agency's). Read only by the share rule; validated in `clean` (known teams, sum 100).
+    team_shares = models.JSONField(_("团队每日配比（%）"), default=dict, blank=True)
+    team_overflow = models.BooleanField(
+        _("团队无空闲顾问时转给其他团队"),
+        default=True,
+        help_text=_("关闭时访客进入等候，直到该团队有顾问空出。"),
     )
     one_customer_at_a_time = models.BooleanField(_("顾问已有客户在场时不再分配新客"), default=True)
     wecom_webhook_url = models.URLField(_("企业微信群机器人 Webhook"), blank=True)
@@ -99,6 +120,40 @@ class ProjectSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} · {self._meta.verbose_name}"
+
+    def clean(self) -> None:
+        """Team shares name only the project's teams, are whole percents, and add up to 100."""
+        if self.rotation_mode != RotationMode.TEAMS or self.team_rule != TeamRule.SHARE:
+            return
+        shares = self.team_shares if isinstance(self.team_shares, dict) else None
+        if not shares:
+            raise ValidationError({"team_shares": _("按每日配比分配时请为各团队填写配比。")})
+        known = {str(key) for key in project_team_ids(self.project_id)}
+        unknown = sorted(str(key) for key in shares if str(key) not in known)
+        if unknown:
+            raise ValidationError(
+                {"team_shares": _("不是本项目的团队：%(keys)s。") % {"keys": "、".join(unknown)}}
+            )
+        if any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 100 for v in shares.values()):
+            raise ValidationError({"team_shares": _("配比须为 0–100 的整数。")})
+        if sum(shares.values()) != 100:
+            raise ValidationError(
+                {
+                    "team_shares": _("各团队配比合计须为 100%%，现为 %(total)s%%。")
+                    % {"total": sum(shares.values())}
+                }
+            )
+
+
+def project_team_ids(project_id: int | None) -> list[int]:
+    """The project's rotation teams: the companies its consultants work for (developer or agency)."""
+    return sorted(
+        set(
+            ProjectMembership.objects.filter(
+                project_id=project_id, user__role=Role.CONSULTANT, user__company__isnull=False
+            ).values_list("user__company_id", flat=True)
+        )
+    )
 
 
 class Building(TimeStampedModel):

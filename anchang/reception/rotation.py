@@ -51,6 +51,8 @@ def _log(
 
 
 def _team_key(consultant: User) -> str:
+    # A rotation team is the consultant's company on the project (reception.teams); fixed at sign-in
+    # so the day's team queues do not change under the desk.
     return str(consultant.company_id or "")
 
 
@@ -137,10 +139,12 @@ def rotation_claim_next(
     project: Project,
     consumes_turn: bool,
     skip_owners_with_customer_on_site: bool = False,
-    alternate_teams: bool = False,
+    team_key: str | None = None,
 ) -> Claim | None:
     """Take the first waiting consultant for a reception, or None when nobody is waiting.
 
+    `team_key` limits the claim to one team's queue (one queue per team, `reception.teams`); None is
+    the whole queue and adds nothing to the query.
     Must run inside the caller's transaction (the check-in), so the claim and the visit commit together.
     """
     day = today()
@@ -149,23 +153,12 @@ def rotation_claim_next(
         .order_by("position", "pk")
         .select_related("consultant")
     )
+    if team_key is not None:
+        waiting = waiting.filter(team_key=team_key)
     if skip_owners_with_customer_on_site:
         waiting = waiting.exclude(
             Exists(_covered_today(project, day).filter(covering_for_id=OuterRef("consultant_id")))
         )
-    if alternate_teams:
-        last = (
-            RotationEvent.objects.filter(entry__project=project, entry__day=day, kind="claim_turn")
-            .select_related("entry")
-            .order_by("-at", "-pk")
-            .first()
-        )
-        if last is not None:
-            # The other team's first waiting consultant comes first; the same team only if none.
-            other_team = waiting.exclude(team_key=last.entry.team_key)
-            entry = _lock_first(other_team)
-            if entry is not None and _claim(entry, consumes_turn=consumes_turn):
-                return _claimed(entry, consumes_turn)
     while (entry := _lock_first(waiting)) is not None:
         if _claim(entry, consumes_turn=consumes_turn):
             return _claimed(entry, consumes_turn)
@@ -188,7 +181,7 @@ def _lock_first(waiting: QuerySet[RotationEntry]) -> RotationEntry | None:
 
 
 def _claimed(entry: RotationEntry, consumes_turn: bool) -> Claim:
-    # The alternation between teams reads these events to know whose turn it was last.
+    # The queue's history: who was given a visitor from the rotation, and when.
     _log(entry, "claim_turn" if consumes_turn else "claim", by=None)
     return Claim(entry=entry, consultant=entry.consultant)
 

@@ -13,7 +13,7 @@ from anchang.reception.rotation import today
 def queue_for(*, project: Project) -> list[RotationEntry]:
     return list(
         RotationEntry.objects.filter(project=project, day=today())
-        .select_related("consultant", "consultant__team")
+        .select_related("consultant", "consultant__team", "consultant__company")
         .order_by("position", "pk")
     )
 

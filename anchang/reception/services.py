@@ -31,6 +31,7 @@ from anchang.reception import rotation
 from anchang.reception.appointments import appointment_find_for_checkin, appointment_mark_checked_in
 from anchang.reception.judging import Decision, JudgingInputs, Person, judge
 from anchang.reception.models import Appointment, QueueState, Visit, VisitKind, VisitState
+from anchang.reception.teams.queues import TeamChoice, is_team_mode, team_choice_waiting, team_claim
 
 REGISTRATION_FIELDS = ("name", "gender", "phone", "source", "area_range", "layout")
 
@@ -285,12 +286,20 @@ def _check_in_once(
     # The people a fixed rule can name are already loaded: the judged owner and the designated one.
     known = {user.pk: user for user in (judged_owner, designated) if user is not None}
     consultant: User | None = None
-    if decision.from_rotation:
+    team_choice: TeamChoice | None = None
+    if decision.from_rotation and is_team_mode(settings):
+        claim, team_choice = team_claim(
+            project=project,
+            settings=settings,
+            consumes_turn=decision.consumes_turn,
+            skip_owners_with_customer_on_site=settings.one_customer_at_a_time,
+        )
+        consultant = claim.consultant if claim else None
+    elif decision.from_rotation:
         claim = rotation.rotation_claim_next(
             project=project,
             consumes_turn=decision.consumes_turn,
             skip_owners_with_customer_on_site=settings.one_customer_at_a_time,
-            alternate_teams=settings.rotation_mode == "alternate_teams",
         )
         consultant = claim.consultant if claim else None
     elif decision.consultant is not None:
@@ -306,6 +315,8 @@ def _check_in_once(
         if consultant is not None
         else _("暂无空闲顾问，访客已进入等候，顾问空出后按到访先后自动分配。")
     )
+    if team_choice is not None:
+        explanation = team_choice.explain(explanation, received=consultant is not None)
     if consultant is not None and decision.takes_ownership and covering_for is None:
         fields, owner_event = customer_apply_ownership(
             customer=customer,
@@ -365,6 +376,8 @@ def _check_in_once(
             "customer_found": facts.customer_id is not None,
             "appointment_id": appointment.pk if appointment else None,
             "notes": list(decision.notes),
+            # Which team's queue, why, and the day's counts when it was chosen (one queue per team).
+            **({"team": team_choice.as_record()} if team_choice else {}),
         },
         decided_at=now,
         decided_by=by,
@@ -449,28 +462,47 @@ def _public(customer: Customer) -> str:
     return public_name(customer.name, customer.gender)
 
 
+def _claim_for_waiting(project: Project) -> tuple[Visit, rotation.Claim, TeamChoice | None] | None:
+    """The oldest waiting visitor someone is free for now, with the claim (inside the caller's atomic)."""
+    waiting = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("customer", "customer__owner", "project")
+        .filter(project=project, state=VisitState.WAITING)
+        .order_by("checked_in_at", "pk")
+    )
+    if not is_team_mode(project.settings):
+        visit = waiting.first()
+        if visit is None:
+            return None
+        claim = rotation.rotation_claim_next(project=project, consumes_turn=visit.consumes_turn)
+        return (visit, claim, None) if claim else None
+    # Team queues: each visitor keeps the team chosen at check-in. One waiting for a team with nobody
+    # free must not hold up a later visitor whose team has someone free, so look past them.
+    for visit in waiting:
+        checked_in = visit.attributions.order_by("decided_at", "pk").first()
+        recorded = checked_in.inputs.get("team") if checked_in else None
+        choice = team_choice_waiting(recorded=recorded, settings=project.settings)
+        if choice is None:
+            claim = rotation.rotation_claim_next(project=project, consumes_turn=visit.consumes_turn)
+        else:
+            claim, choice = team_claim(
+                project=project, settings=project.settings, consumes_turn=visit.consumes_turn, choice=choice
+            )
+        if claim is not None:
+            return visit, claim, choice
+    return None
+
+
 def visit_assign_waiting(*, project_id: int) -> int:
     """Give waiting visitors, oldest first, to consultants who are free now. Returns how many."""
     assigned = 0
     while True:
         with transaction.atomic():
             project = Project.objects.select_related("settings").get(pk=project_id)
-            visit = (
-                Visit.objects.select_for_update(of=("self",))
-                .select_related("customer", "customer__owner", "project")
-                .filter(project=project, state=VisitState.WAITING)
-                .order_by("checked_in_at", "pk")
-                .first()
-            )
-            if visit is None:
+            found = _claim_for_waiting(project)
+            if found is None:
                 return assigned
-            claim = rotation.rotation_claim_next(
-                project=project,
-                consumes_turn=visit.consumes_turn,
-                alternate_teams=project.settings.rotation_mode == "alternate_teams",
-            )
-            if claim is None:
-                return assigned
+            visit, claim, team_choice = found
             now = timezone.now()
             updated = Visit.objects.filter(pk=visit.pk, state=VisitState.WAITING).update(
                 state=VisitState.RECEIVING, consultant=claim.consultant, assigned_at=now
@@ -497,6 +529,7 @@ def visit_assign_waiting(*, project_id: int) -> int:
                     "waiting_since": visit.checked_in_at.isoformat(),
                     "queue": list(rotation.queue_snapshot(project=project)),
                     "previous_attribution_id": waited.pk if waited else None,
+                    **({"team": team_choice.as_record()} if team_choice else {}),
                 },
                 decided_at=now,
                 decided_by=None,

@@ -237,7 +237,7 @@ def test_alternating_teams_gives_the_next_visitor_to_the_other_company(project, 
     agency_team = [user_in(project, role=Role.CONSULTANT, company=agency) for _ in range(2)]
     for consultant in [*developer_team, *agency_team]:  # queue: D1 D2 A1 A2
         rotation_sign_in(project=project, consultant=consultant, by=consultant)
-    project.settings.rotation_mode = "alternate_teams"
+    project.settings.rotation_mode = "teams"  # the team rule defaults to alternating
     project.settings.save()
     receivers = [
         check_in(project=project, phone=f"1381234000{i}", by=frontdesk, consent=True).visit.consultant
