@@ -7,11 +7,14 @@ from django.urls import URLPattern, URLResolver, re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
+# Adds PATCH /visits/{id} (needs recorded during a visit) to reception's router, which answers GET on
+# that path: Django resolves a path to its first pattern, so a second router's copy would never answer.
+import anchang.reception.needs.api  # noqa: F401
 from anchang.accounts.api import BearerTokenAuth
 from anchang.accounts.api import router as accounts_router
 from anchang.core.api import install_error_handlers, not_found_response
 from anchang.customers.api import router as customers_router
-from anchang.customers.needs_api import router as needs_router
+from anchang.customers.recommendations_api import router as recommendations_router
 from anchang.deals.api import router as deals_router
 from anchang.deals.opening_api import router as openings_router
 from anchang.followups.api import router as followups_router
@@ -61,7 +64,7 @@ api.add_router("", appointments_router)
 api.add_router("", stations_router)
 api.add_router("", checkout_router)
 api.add_router("", customers_router)
-api.add_router("", needs_router)
+api.add_router("", recommendations_router)
 api.add_router("", followups_router)
 api.add_router("", knowledge_router)
 api.add_router("", deals_router)

@@ -1,17 +1,19 @@
 """The customer's needs profile and intent level (product.md §6): who may change them, validation,
 the writes, and the reads that the visit page and the API show.
 
-Needs are kept on the customer (one `Needs` row, history by simple_history) and recorded during a
-visit. Every write that changes something leaves one timeline event summarising the change
+Needs are kept on the customer (one `Needs` row, history by simple_history) and mostly recorded during a
+visit. Visits belong to reception, which builds on this archive: what a visit adds (who is receiving the
+customer, which visit a change was made in) is handed in by reception's `reception.needs`, never looked
+up from here. Every write that changes something leaves one timeline event summarising the change
 ("预算 300–350万 · 3室 · 南北通透"); a write that changes nothing leaves no trace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -23,10 +25,6 @@ from anchang.core.errors import InvalidInput, NotFound
 from anchang.customers.models import Customer, EventKind, IntentLevel, Needs, Purpose
 from anchang.customers.services import customer_record_event
 from anchang.inventory.models import Building, Orientation
-
-if TYPE_CHECKING:
-    # Needs are recorded during a visit, but reception builds on customers: import lazily.
-    from anchang.reception.models import Visit
 
 MONEY_FIELDS = ("budget_min", "budget_max", "down_payment")
 AREA_FIELDS = ("area_min", "area_max")
@@ -102,12 +100,11 @@ def wan_plain(value: Decimal) -> str:
 # Who may see and change a customer's needs.
 
 
-def needs_may_edit(*, user: User, customer: Customer, visit: Visit | None = None) -> bool:
-    """The visit's consultant (or the consultant covering for the owner), the customer's owner, or
-    the project's desk and managers. Everyone else must not even learn that the customer exists."""
+def needs_may_edit(*, user: User, customer: Customer, attending: Collection[int | None] = ()) -> bool:
+    """The customer's owner, the project's desk and managers, or a consultant in `attending` (the ids of
+    whoever receives the customer in a visit right now: its consultant and the one covering for the
+    owner). Everyone else must not even learn that the customer exists."""
     if not user.is_authenticated or not user.is_active:
-        return False
-    if visit is not None and visit.customer_id != customer.pk:
         return False
     if project_visible_to(user=user, project_id=customer.project_id) is None:
         return False
@@ -117,21 +114,7 @@ def needs_may_edit(*, user: User, customer: Customer, visit: Visit | None = None
         return False
     if customer.owner_id == user.pk:
         return True
-    return visit is not None and user.pk in (visit.consultant_id, visit.covering_for_id)
-
-
-def needs_visit_visible_to(*, user: User, visit_id: int) -> Visit | None:
-    """The visit with everything the needs form and the recommendations show, or None (a 404)."""
-    from anchang.reception.models import Visit
-
-    visit = (
-        Visit.objects.select_related("project", "customer", "customer__needs", "consultant", "covering_for")
-        .filter(pk=visit_id)
-        .first()
-    )
-    if visit is None or not needs_may_edit(user=user, customer=visit.customer, visit=visit):
-        return None
-    return visit
+    return user.pk in attending
 
 
 def needs_of(customer: Customer) -> Needs | None:
@@ -433,17 +416,20 @@ def needs_intent_update(
     *,
     customer: Customer,
     by: User,
-    visit: Visit | None = None,
     needs: Mapping[str, object] | None = None,
     intent_level: str | None = None,
+    attending: Collection[int | None] = (),
+    visit_id: int | None = None,
 ) -> NeedsChange:
     """Change any subset of the needs and/or the intent level, validated together, all or nothing.
 
     `needs` maps field names to new values (blank or None clears a field; absent fields stay).
     Errors name the needs fields plainly (`budget_min`) and the intent as `intent_level`.
     One timeline event summarises everything that changed; nothing changed → no event.
+    `attending` and `visit_id` come from the visit the change is made in (see `needs_may_edit`); the
+    timeline event records the visit.
     """
-    if not needs_may_edit(user=by, customer=customer, visit=visit):
+    if not needs_may_edit(user=by, customer=customer, attending=attending):
         raise NotFound()
     # Two people editing the same customer at once: the row lock makes the second wait, then
     # compare against what the first one saved (and never create a second `Needs` row).
@@ -488,7 +474,7 @@ def needs_intent_update(
             "changes": {
                 field: {"from": _json(current[field]), "to": _json(cleaned[field])} for field in changed
             },
-            "visit_id": visit.pk if visit is not None else None,
+            "visit_id": visit_id,
         }
         if intent_changed:
             data["intent_level"] = {"from": old_level, "to": level}
@@ -506,21 +492,19 @@ def needs_intent_update(
     )
 
 
-def needs_update(
-    *, customer: Customer, by: User, visit: Visit | None = None, **fields: object
-) -> Needs | None:
-    """Change some needs fields (see `needs_intent_update`); the customer's needs row, if any."""
-    return needs_intent_update(customer=customer, by=by, visit=visit, needs=fields).needs
+def needs_update(*, customer: Customer, by: User, **fields: object) -> Needs | None:
+    """Change some needs fields outside a visit (see `needs_intent_update`); the needs row, if any."""
+    return needs_intent_update(customer=customer, by=by, needs=fields).needs
 
 
-def intent_set(*, customer: Customer, level: str, by: User, visit: Visit | None = None) -> Customer:
-    """Set the intent level A–D (A: likely to subscribe within 7 days … D: no intent)."""
-    needs_intent_update(customer=customer, by=by, visit=visit, intent_level=level)
+def intent_set(*, customer: Customer, level: str, by: User) -> Customer:
+    """Set the intent level A–D outside a visit (A: likely to subscribe within 7 days … D: no intent)."""
+    needs_intent_update(customer=customer, by=by, intent_level=level)
     return customer
 
 
 # ---------------------------------------------------------------------------------------------
-# Reads for the API (`GET /visits/{id}`, `PATCH /visits/{id}`).
+# Reads for the API (`GET /visits/{id}`, `PATCH /visits/{id}` in reception).
 
 
 def needs_out(needs: Needs | None) -> dict[str, object] | None:
@@ -537,13 +521,3 @@ def needs_out(needs: Needs | None) -> dict[str, object] | None:
         else:
             out[field] = value if value != "" else None
     return out
-
-
-def visit_needs_out(*, visit: Visit) -> dict[str, object] | None:
-    """The needs of the visit's customer for `GET /visits/{id}` (`needs`), or None when none yet."""
-    return needs_out(needs_of(visit.customer))
-
-
-def visit_intent_level_out(*, visit: Visit) -> str | None:
-    """The visit's customer's intent level for `GET /visits/{id}` (`intent_level`), or None."""
-    return visit.customer.intent_level or None

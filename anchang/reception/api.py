@@ -13,10 +13,10 @@ from anchang.accounts.selectors import project_visible_to
 from anchang.core.api import LocalDateTime, error_responses
 from anchang.core.errors import Forbidden, NotFound
 from anchang.core.idempotency import run_idempotent
-from anchang.customers.needs import visit_intent_level_out, visit_needs_out
 from anchang.inventory.models import Project
 from anchang.reception import rotation
 from anchang.reception.models import RotationEntry, Visit
+from anchang.reception.needs.services import visit_intent_level_out, visit_needs_out
 from anchang.reception.selectors import queue_for
 from anchang.reception.services import check_in
 from anchang.reception.stations import visit_station_rows

@@ -11,13 +11,13 @@ from django.views.decorators.http import require_POST
 from anchang.accounts.models import Role, User
 from anchang.accounts.navigation import project_page
 from anchang.core.errors import DomainError, NotFound
-from anchang.customers.needs_views import needs_context, recommendations_context
 from anchang.customers.selectors import customer_search
 from anchang.inventory.models import Project
 from anchang.reception import rotation, selectors
 from anchang.reception.checkout import checkout_context
 from anchang.reception.forms import CheckInForm, OverrideForm, RotationActionForm
 from anchang.reception.models import Visit, VisitState
+from anchang.reception.needs.views import needs_context, recommendations_context
 from anchang.reception.services import attribution_override, check_in, preview_check_in
 from anchang.reception.stations import DESK_ROLES, is_desk, visit_for_stations, visit_stations_context
 

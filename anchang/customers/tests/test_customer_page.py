@@ -99,7 +99,6 @@ def test_customer_page_shows_needs_stations_follow_ups_and_callbacks(
     needs_intent_update(
         customer=visit.customer,
         by=on_duty[0],
-        visit=visit,
         needs={"bedrooms": 3, "concerns": "离地铁远"},
         intent_level="B",
     )

@@ -408,7 +408,6 @@ def test_the_registration_form_shows_the_recorded_needs(client_for, visit, on_du
     needs_update(
         customer=visit.customer,
         by=on_duty[0],
-        visit=visit,
         purpose="upgrade",
         budget_min="3000000",
         budget_max="3500000",

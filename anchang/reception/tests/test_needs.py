@@ -8,9 +8,10 @@ from django.urls import reverse
 from anchang.core.errors import InvalidInput, NotFound
 from anchang.customers.models import CustomerEvent, EventKind, Needs
 from anchang.customers.needs import intent_set, needs_intent_update, needs_update
-from anchang.customers.needs_forms import NeedsForm
-from anchang.customers.needs_views import needs_context, recommendations_context
 from anchang.reception.models import Visit
+from anchang.reception.needs.forms import NeedsForm
+from anchang.reception.needs.services import visit_needs_update
+from anchang.reception.needs.views import needs_context, recommendations_context
 from anchang.reception.services import check_in
 
 pytestmark = pytest.mark.django_db
@@ -33,15 +34,11 @@ def needs_events(customer) -> list[str]:
 
 
 def test_needs_update_stores_yuan_and_summarises_the_change_on_the_timeline(visit, on_duty) -> None:
-    needs = needs_update(
-        customer=visit.customer,
-        by=on_duty[0],
+    needs = visit_needs_update(
         visit=visit,
-        budget_min="3000000",
-        budget_max=Decimal("3500000"),
-        bedrooms=3,
-        orientation="NS",
-    )
+        by=on_duty[0],
+        needs={"budget_min": "3000000", "budget_max": Decimal("3500000"), "bedrooms": 3, "orientation": "NS"},
+    ).needs
     assert needs is not None
     needs.refresh_from_db()
     assert (needs.budget_min, needs.budget_max, needs.bedrooms, needs.orientation) == (
@@ -86,9 +83,9 @@ def test_history_keeps_every_version_with_the_summary_as_reason(visit, on_duty) 
 
 def test_intent_set_records_the_level_and_its_change(visit, on_duty) -> None:
     customer = visit.customer
-    intent_set(customer=customer, level="B", by=on_duty[0], visit=visit)
-    intent_set(customer=customer, level="a", by=on_duty[0], visit=visit)
-    intent_set(customer=customer, level="A", by=on_duty[0], visit=visit)
+    intent_set(customer=customer, level="B", by=on_duty[0])
+    visit_needs_update(visit=visit, by=on_duty[0], intent_level="a")
+    visit_needs_update(visit=visit, by=on_duty[0], intent_level="A")
     customer.refresh_from_db()
     assert customer.intent_level == "A"
     assert needs_events(customer) == ["意向等级 B", "意向等级 B → A"]
@@ -96,9 +93,7 @@ def test_intent_set_records_the_level_and_its_change(visit, on_duty) -> None:
 
 
 def test_needs_and_intent_together_make_one_event(visit, on_duty) -> None:
-    needs_intent_update(
-        customer=visit.customer, by=on_duty[0], visit=visit, needs={"bedrooms": 3}, intent_level="C"
-    )
+    visit_needs_update(visit=visit, by=on_duty[0], needs={"bedrooms": 3}, intent_level="C")
     assert needs_events(visit.customer) == ["3室 · 意向等级 C"]
 
 
@@ -144,7 +139,7 @@ def test_bad_input_names_the_field_in_chinese_and_changes_nothing(
     before = Needs.objects.get(customer=customer).history.count()
     with pytest.raises(InvalidInput) as raised:
         # A valid change rides along: it must not be saved either.
-        needs_update(customer=customer, by=on_duty[0], visit=visit, **{"orientation": "S", **fields})
+        visit_needs_update(visit=visit, by=on_duty[0], needs={"orientation": "S", **fields})
     assert raised.value.fields == {field: message}
     needs = Needs.objects.get(customer=customer)
     assert (needs.budget_min, needs.bedrooms, needs.orientation) == (Decimal("2000000.00"), 2, "")
@@ -183,7 +178,7 @@ def test_desk_manager_owner_and_the_receiving_consultant_may_edit(visit, on_duty
     # 代接待: someone else receives this visit on the owner's behalf.
     Visit.objects.filter(pk=visit.pk).update(consultant=on_duty[1], covering_for=on_duty[0])
     visit.refresh_from_db()
-    needs_update(customer=customer, by=on_duty[1], visit=visit, bedrooms=5)
+    visit_needs_update(visit=visit, by=on_duty[1], needs={"bedrooms": 5})
     assert Needs.objects.get(customer=customer).bedrooms == 5
     with pytest.raises(NotFound):  # … but only through that visit
         needs_update(customer=customer, by=on_duty[1], bedrooms=1)
@@ -192,17 +187,19 @@ def test_desk_manager_owner_and_the_receiving_consultant_may_edit(visit, on_duty
 def test_other_consultants_and_agents_get_not_found_and_change_nothing(visit, on_duty, agent) -> None:
     for outsider in (on_duty[1], agent):
         with pytest.raises(NotFound):
-            needs_update(customer=visit.customer, by=outsider, visit=visit, bedrooms=3)
+            visit_needs_update(visit=visit, by=outsider, needs={"bedrooms": 3})
         with pytest.raises(NotFound):
-            intent_set(customer=visit.customer, level="A", by=outsider, visit=visit)
+            visit_needs_update(visit=visit, by=outsider, intent_level="A")
     assert not Needs.objects.filter(customer=visit.customer).exists()
 
 
-def test_a_visit_of_another_customer_grants_nothing(visit, project, frontdesk, on_duty) -> None:
+def test_receiving_another_customer_grants_nothing_on_this_one(visit, project, frontdesk, on_duty) -> None:
     other = check_in(project=project, phone="13900001111", by=frontdesk, consent=True).visit
     assert other.consultant == on_duty[1]
     with pytest.raises(NotFound):
-        needs_update(customer=visit.customer, by=on_duty[1], visit=other, bedrooms=3)
+        visit_needs_update(visit=visit, by=on_duty[1], needs={"bedrooms": 3})
+    visit_needs_update(visit=other, by=on_duty[1], needs={"bedrooms": 3})
+    assert not Needs.objects.filter(customer=visit.customer).exists()
 
 
 def test_a_member_of_another_project_gets_not_found(visit, other_project) -> None:

@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 
 from anchang.customers.models import CustomerEvent, EventKind, Needs
-from anchang.customers.needs import needs_update, visit_intent_level_out, visit_needs_out
+from anchang.customers.needs import needs_update
 from anchang.reception.models import Visit
+from anchang.reception.needs.services import visit_intent_level_out, visit_needs_out
 from anchang.reception.services import check_in
 
 pytestmark = pytest.mark.django_db

@@ -1,26 +1,22 @@
-"""`PATCH /visits/{id}` (needs and intent) and `GET /customers/{id}/recommendations` (api.md)."""
+"""`PATCH /visits/{id}`: the needs and intent level recorded during a visit (api.md)."""
 
 from decimal import Decimal
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Schema
 from pydantic import BeforeValidator, WithJsonSchema
 
 from anchang.accounts.api_access import request_user
 from anchang.core.api import error_responses
 from anchang.core.errors import InvalidInput, NotFound
-from anchang.customers.needs import (
-    needs_intent_update,
-    needs_out,
+from anchang.customers.needs import needs_out
+from anchang.reception.api import router as visits_router
+from anchang.reception.needs.services import (
     needs_visit_visible_to,
     visit_intent_level_out,
+    visit_needs_update,
 )
-from anchang.customers.recommendations import DEFAULT_LIMIT, recommend_units
-from anchang.customers.selectors import customer_visible_to
-from anchang.reception.api import router as visits_router
-
-router = Router(tags=["customers"])
 
 
 def _number_as_text(value: object) -> object:
@@ -90,12 +86,6 @@ class VisitNeedsOut(Schema):
     intent_level: str | None
 
 
-class RecommendationOut(Schema):
-    unit_id: int
-    score: int
-    reasons: list[str]
-
-
 # `GET /visits/{id}` belongs to the reception router. Django resolves a URL to the first matching
 # pattern whatever the method, so a second router's `/visits/{visit_id}` would never be reached
 # (PATCH would answer 405): the operation joins the same path on that router instead.
@@ -113,10 +103,9 @@ def visit_needs_patch(request: HttpRequest, visit_id: int, payload: VisitPatchIn
     given = payload.model_fields_set
     needs = payload.needs.model_dump(exclude_unset=True) if payload.needs is not None else None
     try:
-        change = needs_intent_update(
-            customer=visit.customer,
-            by=user,
+        change = visit_needs_update(
             visit=visit,
+            by=user,
             needs=needs,
             intent_level=payload.intent_level if "intent_level" in given else None,
         )
@@ -131,20 +120,3 @@ def visit_needs_patch(request: HttpRequest, visit_id: int, payload: VisitPatchIn
         "needs": needs_out(change.needs),
         "intent_level": visit_intent_level_out(visit=visit),
     }
-
-
-@router.get(
-    "/customers/{customer_id}/recommendations",
-    response={200: list[RecommendationOut], **error_responses(400, 401, 404)},
-    summary="按需求推荐可售房源",
-)
-def customer_recommendations(
-    request: HttpRequest, customer_id: int, limit: int = DEFAULT_LIMIT
-) -> list[dict[str, object]]:
-    customer = customer_visible_to(user=request_user(request), customer_id=customer_id)
-    if customer is None:
-        raise NotFound()
-    return [
-        {"unit_id": r.unit.pk, "score": r.score, "reasons": r.reasons}
-        for r in recommend_units(customer=customer, limit=limit)
-    ]

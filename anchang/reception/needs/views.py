@@ -13,11 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from anchang.accounts.models import User
 from anchang.core.errors import DomainError, NotFound
-from anchang.customers.needs import needs_intent_update, needs_may_edit, needs_of, needs_visit_visible_to
-from anchang.customers.needs_forms import NeedsForm
+from anchang.customers.needs import needs_of
 from anchang.customers.recommendations import NeedsMissing, recommend_units
 from anchang.inventory.models import Building
 from anchang.reception.models import Visit
+from anchang.reception.needs.forms import NeedsForm
+from anchang.reception.needs.services import needs_visit_visible_to, visit_needs_may_edit, visit_needs_update
 
 NEEDS_PARTIAL = "customers/needs/_needs_form.html"
 RECOMMENDATIONS_PARTIAL = "customers/needs/_recommendations.html"
@@ -39,7 +40,7 @@ def needs_context(*, visit: Visit, viewer: User) -> dict[str, object]:
 
     `visit` should come with `customer` (and ideally `customer__needs`) selected.
     """
-    if not needs_may_edit(user=viewer, customer=visit.customer, visit=visit):
+    if not visit_needs_may_edit(user=viewer, visit=visit):
         raise NotFound()
     return _needs_context(visit)
 
@@ -49,7 +50,7 @@ def recommendations_context(*, visit: Visit, viewer: User) -> dict[str, object]:
 
     Insufficient needs are not an error here: the partial says what to fill in instead.
     """
-    if not needs_may_edit(user=viewer, customer=visit.customer, visit=visit):
+    if not visit_needs_may_edit(user=viewer, visit=visit):
         raise NotFound()
     return _recommendations_context(visit)
 
@@ -120,10 +121,9 @@ def needs_form_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     saved = False
     if form.is_valid():
         try:
-            needs_intent_update(
-                customer=visit.customer,
-                by=user,
+            visit_needs_update(
                 visit=visit,
+                by=user,
                 needs=form.needs_fields(),
                 intent_level=form.intent_level_value(),
             )
