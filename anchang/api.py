@@ -12,19 +12,24 @@ from ninja import NinjaAPI
 import anchang.reception.needs.api  # noqa: F401
 from anchang.accounts.api import BearerTokenAuth
 from anchang.accounts.api import router as accounts_router
+from anchang.accounts.me_api import router as me_router
 from anchang.core.api import install_error_handlers, not_found_response
 from anchang.customers.api import router as customers_router
 from anchang.customers.recommendations_api import router as recommendations_router
 from anchang.deals.api import router as deals_router
 from anchang.deals.opening_api import router as openings_router
 from anchang.followups.api import router as followups_router
+from anchang.followups.callback_api import router as callbacks_router
 from anchang.inventory.api import router as inventory_router
 from anchang.knowledge.api import router as knowledge_router
 from anchang.reception.api import router as reception_router
 from anchang.reception.appointment_api import router as appointments_router
 from anchang.reception.checkout_api import router as checkout_router
 from anchang.reception.station_api import router as stations_router
+from anchang.reception.teams.api import router as teams_router
+from anchang.reception.vip_api import router as vip_router
 from anchang.reception.visits_api import router as visits_router
+from anchang.workspace.api import router as workspace_router
 
 
 class AnchangAPI(NinjaAPI):
@@ -57,15 +62,20 @@ api = AnchangAPI(
 )
 install_error_handlers(api)
 api.add_router("", accounts_router)
+api.add_router("", me_router)
+api.add_router("", workspace_router)
 api.add_router("", inventory_router)
 api.add_router("", reception_router)
 api.add_router("", visits_router)
 api.add_router("", appointments_router)
+api.add_router("", vip_router)
 api.add_router("", stations_router)
 api.add_router("", checkout_router)
+api.add_router("", teams_router)
 api.add_router("", customers_router)
 api.add_router("", recommendations_router)
 api.add_router("", followups_router)
+api.add_router("", callbacks_router)
 api.add_router("", knowledge_router)
 api.add_router("", deals_router)
 api.add_router("", openings_router)

@@ -139,6 +139,13 @@ def overdue_by_consultant(*, project: Project, limit: int = OVERDUE_LIST_LIMIT) 
 def visits_awaiting_callback(
     *, project: Project, viewer: User, days: int = CALLBACK_DAYS_DEFAULT, limit: int = CALLBACK_LIST_LIMIT
 ) -> list[Visit]:
+    """The first `limit` of `visits_awaiting_callback_query` (the callbacks page)."""
+    return list(visits_awaiting_callback_query(project=project, viewer=viewer, days=days)[:limit])
+
+
+def visits_awaiting_callback_query(
+    *, project: Project, viewer: User, days: int = CALLBACK_DAYS_DEFAULT
+) -> QuerySet[Visit]:
     """Ended receptions of the last `days` days that nobody called back yet, newest first.
 
     Invalid receptions are not buyers and get no callback. The viewer's own receptions never show:
@@ -146,14 +153,13 @@ def visits_awaiting_callback(
     """
     days = max(1, min(days, CALLBACK_DAYS_MAX))
     since = timezone.now() - timedelta(days=days)
-    visits = (
+    return (
         Visit.objects.filter(project=project, state=VisitState.ENDED, checked_out_at__gte=since)
         .filter(~Exists(Callback.objects.filter(visit=OuterRef("pk"))))
         .exclude(consultant=viewer)
         .select_related("customer", "consultant")
         .order_by("-checked_out_at", "-pk")
     )
-    return list(visits[:limit])
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,21 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from anchang.accounts.models import Role, User
 from anchang.inventory.models import Project
-from anchang.reception.models import Appointment, AppointmentStatus, RotationEntry, VipTier, Visit, VisitState
+from anchang.reception.models import (
+    Appointment,
+    AppointmentStatus,
+    QueueState,
+    RotationEntry,
+    VipTier,
+    Visit,
+    VisitKind,
+    VisitState,
+)
 from anchang.reception.rotation import today
 
 
@@ -59,6 +68,30 @@ def visit_list_between(
     if kind:
         visits = visits.filter(kind=kind)
     return visits.select_related("customer", "consultant").order_by("checked_in_at", "pk")
+
+
+def visit_counts_between(*, project: Project, start: datetime, end: datetime) -> dict[str, int]:
+    """Visits checked in within [start, end): in all, per kind and per state, in one aggregate query."""
+    by_kind = {kind.value: Count("pk", filter=Q(kind=kind)) for kind in VisitKind}
+    by_state = {state.value: Count("pk", filter=Q(state=state)) for state in VisitState}
+    return Visit.objects.filter(project=project, checked_in_at__gte=start, checked_in_at__lt=end).aggregate(
+        total=Count("pk"), **{f"kind_{k}": v for k, v in by_kind.items()}, **by_state
+    )
+
+
+def queue_state_counts(*, project: Project) -> dict[str, int]:
+    """Today's rotation entries per queue state (every state present, zero when nobody is in it)."""
+    counts = dict.fromkeys(QueueState.values, 0)
+    rows = RotationEntry.objects.filter(project=project, day=today()).values("state").annotate(n=Count("pk"))
+    counts.update({row["state"]: row["n"] for row in rows.order_by()})
+    return counts
+
+
+def appointment_status_counts(*, project: Project, start: datetime, end: datetime) -> dict[str, int]:
+    """Appointments starting within [start, end) per status, in one aggregate query."""
+    return Appointment.objects.filter(project=project, start_at__gte=start, start_at__lt=end).aggregate(
+        **{status.value: Count("pk", filter=Q(status=status)) for status in AppointmentStatus}
+    )
 
 
 def appointments_today(*, project: Project) -> list[Appointment]:

@@ -1,7 +1,7 @@
 """The visits list of the JSON API (api.md `GET /projects/{pid}/visits`): the desk's and the hall's day."""
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -32,12 +32,16 @@ CalendarDay = date  # the query parameter is called `date`, which would shadow t
 
 # The API speaks of where the visitor is, not of the model's states: an invalid reception has also left.
 ApiVisitState = Literal["waiting", "with_consultant", "checked_out"]
-_MODEL_STATES: dict[str, tuple[str, ...]] = {
-    "waiting": (VisitState.WAITING,),
-    "with_consultant": (VisitState.RECEIVING,),
-    "checked_out": (VisitState.ENDED, VisitState.INVALID),
+_API_STATE: dict[str, ApiVisitState] = {
+    VisitState.WAITING: "waiting",
+    VisitState.RECEIVING: "with_consultant",
+    VisitState.ENDED: "checked_out",
+    VisitState.INVALID: "checked_out",
 }
-_API_STATE = {model: api for api, models in _MODEL_STATES.items() for model in models}
+_MODEL_STATES = {
+    api: tuple(model for model, named in _API_STATE.items() if named == api)
+    for api in get_args(ApiVisitState)
+}
 
 
 class VisitFilters(Schema):
