@@ -59,6 +59,7 @@ PROJECT_PAGES: tuple[tuple[str, StrOrPromise, str, str, tuple[str, ...]], ...] =
     ("overdue", _("跟进逾期"), "followups:overdue", "phone", (R.MANAGER,)),
     ("pool", _("公客池"), "pool:list", "pool", (R.CONSULTANT, R.MANAGER)),
     ("rotation", _("轮排"), "reception:rotation", "list", SITE),
+    ("fairness", _("接待公平性"), "teams:fairness", "chart", (R.MANAGER,)),
     ("appointments", _("预约"), "appointments:day", "calendar", SITE),
     ("vip", _("贵宾准备"), "appointments:vip_tasks", "star", (*DESK, R.ATTENDANT)),
     ("board", _("销控表"), "inventory:board", "grid", (*SITE, R.ATTENDANT)),

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema
 from ninja.responses import Status
+from pydantic import Field
 
 from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.models import Role, User
@@ -20,6 +21,7 @@ from anchang.reception.needs.services import visit_intent_level_out, visit_needs
 from anchang.reception.selectors import queue_for
 from anchang.reception.services import check_in
 from anchang.reception.stations import visit_station_rows
+from anchang.reception.teams.queues import is_team_mode, queue_groups
 
 router = Router(tags=["reception"])
 
@@ -100,37 +102,60 @@ class QueueEntryOut(Schema):
     consultant_id: int
     name: str
     state: str
-    position: int
+    position: int = Field(description="队列中的顺位，从 1 开始；分团队排队时为本团队队列中的顺位")
+    team_id: int | None = Field(description="所属团队（顾问的公司：开发商自营或代理公司）的 id")
+    team: str | None = Field(description="团队名称，如 锦澜置业、恒信代理")
+
+
+class TeamQueueOut(Schema):
+    team_id: int | None
+    team: str
+    waiting: int
+    queue: list[QueueEntryOut]
 
 
 class QueueOut(Schema):
     date: date
+    mode: Literal["single", "teams"] = Field(description="single 统一排队；teams 分团队排队")
     queue: list[QueueEntryOut]
+    teams: list[TeamQueueOut] = Field(description="分团队排队时按团队分组的队列；统一排队时为空")
 
 
-def _queue_out(project: Project) -> QueueOut:
-    entries = queue_for(project=project)
-    return QueueOut(
-        date=rotation.today(),
-        queue=[
-            QueueEntryOut(
-                consultant_id=e.consultant_id, name=e.consultant.display_name, state=e.state, position=index
-            )
-            for index, e in enumerate(entries, start=1)
-        ],
-    )
-
-
-def _entry_out(project: Project, entry: RotationEntry) -> QueueEntryOut:
-    position = next(
-        item.position for item in _queue_out(project).queue if item.consultant_id == entry.consultant_id
-    )
+def _entry_row(entry: RotationEntry, position: int) -> QueueEntryOut:
+    company = entry.consultant.company
     return QueueEntryOut(
         consultant_id=entry.consultant_id,
         name=entry.consultant.display_name,
         state=entry.state,
         position=position,
+        team_id=company.pk if company else None,
+        team=str(company) if company else None,
     )
+
+
+def _queue_out(project: Project) -> QueueOut:
+    settings = project.settings
+    groups = queue_groups(entries=queue_for(project=project), settings=settings)
+    teams = [
+        TeamQueueOut(
+            team_id=int(group.key) if group.key else None,
+            team=group.name,
+            waiting=group.waiting,
+            queue=[_entry_row(entry, position) for position, entry in group.entries],
+        )
+        for group in groups
+        if group.key is not None
+    ]
+    return QueueOut(
+        date=rotation.today(),
+        mode="teams" if is_team_mode(settings) else "single",
+        queue=[_entry_row(entry, position) for group in groups for position, entry in group.entries],
+        teams=teams,
+    )
+
+
+def _entry_out(project: Project, entry: RotationEntry) -> QueueEntryOut:
+    return next(item for item in _queue_out(project).queue if item.consultant_id == entry.consultant_id)
 
 
 @router.get(

@@ -20,6 +20,7 @@ from anchang.reception.models import Visit, VisitState
 from anchang.reception.needs.views import needs_context, recommendations_context
 from anchang.reception.services import attribution_override, check_in, preview_check_in
 from anchang.reception.stations import DESK_ROLES, is_desk, visit_for_stations, visit_stations_context
+from anchang.reception.teams.queues import queue_groups
 
 
 def _user(request: HttpRequest) -> User:
@@ -207,6 +208,8 @@ def rotation_page(request: HttpRequest, project_id: int) -> HttpResponse:
     context = {
         "project": project,
         "queue": queue,
+        # One list, or in team mode one per team with its own positions.
+        "groups": queue_groups(entries=queue, settings=project.settings),
         "active_nav": "rotation",
         "not_signed_in": [c for c in selectors.project_consultants(project=project) if c.pk not in signed_in],
         "can_manage": user.is_site_manager,

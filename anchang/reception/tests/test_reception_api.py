@@ -153,6 +153,8 @@ def test_rotation_sign_in_state_and_queue(client, project, consultants, manager,
         "name": consultants[1].display_name,
         "state": "waiting",
         "position": 2,
+        "team_id": None,
+        "team": None,
     }
     away = post(
         client, f"/api/v1/projects/{project.pk}/rotation/{me.pk}/state", {"state": "away"}, api_token_for(me)
