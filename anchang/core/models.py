@@ -121,3 +121,15 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} · {self.action} · {self.object_type}#{self.object_id}"
+
+
+class RateCounter(models.Model):
+    """One fixed-window counter (`core.ratelimit`), kept in the database because that is what every
+    gunicorn worker and app server shares: a per-process cache lets each of them grant the limit."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    window_started_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -20,7 +20,7 @@ from anchang.core.api import (
     paginate,
 )
 from anchang.core.errors import Forbidden, InvalidInput, NotFound
-from anchang.customers.models import Source
+from anchang.customers.models import Gender, Source
 from anchang.inventory.models import Project
 from anchang.reception import appointments as svc
 from anchang.reception.models import Appointment, BookingChannel, VipTask, VipTier
@@ -36,6 +36,9 @@ CalendarDay = date  # the query parameter is called `date`, which would shadow t
 
 class AppointmentIn(Schema):
     name: ShortText
+    gender: Annotated[Gender | None, BlankIsNone] = Field(
+        None, description="可选；看板据此称呼 王先生/王女士"
+    )
     phone: PhoneText
     start_at: datetime = Field(
         description="ISO 8601 带时区，如 2026-11-27T14:00:00+08:00；不带时区按北京时间"
@@ -68,6 +71,7 @@ class AppointmentListItem(Schema):
     id: int
     code: str
     name: str
+    gender: str = Field(description="male / female，未填为空")
     phone: str = Field(description="脱敏手机号；仅分配给本人的顾问可见完整号码")
     start_at: LocalDateTime
     party_size: int
@@ -137,6 +141,7 @@ def appointment_create(request: HttpRequest, pid: int, payload: AppointmentIn) -
     appointment = svc.appointment_create(
         project=project,
         name=payload.name,
+        gender=payload.gender or "",
         phone=payload.phone,
         start_at=payload.start_at,
         party_size=payload.party_size,
@@ -173,6 +178,7 @@ def appointment_list(request: HttpRequest, pid: int, filters: Query[AppointmentF
                 id=a.pk,
                 code=a.code,
                 name=a.name,
+                gender=a.gender,
                 phone=svc.appointment_phone_for(viewer=user, appointment=a),
                 start_at=a.start_at,
                 party_size=a.party_size,

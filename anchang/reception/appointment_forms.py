@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from anchang.accounts.models import User
 from anchang.core.errors import PhoneInvalid
 from anchang.core.phones import normalize_mainland_mobile
-from anchang.customers.models import Source
+from anchang.customers.models import Gender, Source
 from anchang.reception.appointments import (
     NAME_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -71,6 +71,13 @@ class PublicBookingForm(forms.Form):
         max_length=NAME_MAX_LENGTH,
         widget=forms.TextInput(attrs={"class": "form-control form-control-lg", "autocomplete": "name"}),
     )
+    # Optional: the site then greets 王先生 / 王女士 on its screens instead of 王**.
+    gender = forms.ChoiceField(
+        label=_("称呼（可选）"),
+        required=False,
+        choices=[("", _("不填")), (Gender.MALE, _("先生")), (Gender.FEMALE, _("女士"))],
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
+    )
     phone = forms.CharField(label=_("手机号"), max_length=20, widget=forms.TextInput(attrs=_PHONE_ATTRS))
     day = forms.ChoiceField(
         label=_("到访日期"), widget=forms.Select(attrs={"class": "form-select form-select-lg"})
@@ -129,6 +136,7 @@ class StaffAppointmentForm(forms.Form):
     """The front desk or a consultant books a visit someone asked for by phone."""
 
     name = forms.CharField(label=_("客户姓名"), max_length=NAME_MAX_LENGTH)
+    gender = forms.ChoiceField(label=_("性别"), choices=[("", _("不填")), *Gender.choices], required=False)
     phone = forms.CharField(
         label=_("手机号"),
         max_length=20,

@@ -67,6 +67,7 @@ def public_booking(request: HttpRequest, project_code: str) -> HttpResponse:
                 project=project,
                 client_key=svc.booking_client_key(client_ip(request) or "unknown"),
                 name=form.cleaned_data["name"],
+                gender=form.cleaned_data["gender"],
                 phone=form.cleaned_data["phone"],
                 start_at=form.start_at(),
                 party_size=form.cleaned_data["party_size"],
@@ -204,6 +205,7 @@ def appointment_new(request: HttpRequest, project_id: int) -> HttpResponse:
             appointment = svc.appointment_create(
                 project=project,
                 name=data["name"],
+                gender=data["gender"],
                 phone=data["phone"],
                 start_at=form.start_at(),
                 party_size=data["party_size"],
@@ -242,6 +244,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
             "appointment": appointment,
             "history": history,
             "is_booked": appointment.status == AppointmentStatus.BOOKED,
+            "visit": svc.appointment_visit(appointment=appointment),
             "active_nav": "appointments",
         },
     )

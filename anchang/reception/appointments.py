@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 
 import segno
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -27,7 +26,8 @@ from anchang.core.errors import Conflict, DomainError, Forbidden, InvalidInput, 
 from anchang.core.notifications import notify
 from anchang.core.phones import national_digits, normalize_mainland_mobile
 from anchang.core.privacy import mask_phone, public_name
-from anchang.customers.models import Source
+from anchang.core.ratelimit import rate_limit_take
+from anchang.customers.models import Gender, Source
 from anchang.inventory.models import Project
 from anchang.reception.models import (
     Appointment,
@@ -35,6 +35,7 @@ from anchang.reception.models import (
     BookingChannel,
     VipTask,
     VipTier,
+    Visit,
 )
 from anchang.reception.vip import (
     TaskRow,
@@ -201,6 +202,14 @@ def appointment_rows_for(
     ]
 
 
+def appointments_booked_today(*, project: Project, now: datetime | None = None) -> QuerySet[Appointment]:
+    """The bookings a check-in today can still use (check-in asks whether the visitor's phone has one)."""
+    start, end = local_day_bounds(timezone.localdate(now or timezone.now()))
+    return Appointment.objects.filter(
+        project=project, status=AppointmentStatus.BOOKED, start_at__gte=start, start_at__lt=end
+    )
+
+
 def appointment_find_for_checkin(
     *, project: Project, code_or_phone: str, now: datetime | None = None
 ) -> Appointment | None:
@@ -212,10 +221,7 @@ def appointment_find_for_checkin(
     text = (code_or_phone or "").strip()
     if not text or len(text) > 40:
         return None
-    start, end = local_day_bounds(timezone.localdate(now))
-    today = Appointment.objects.filter(
-        project=project, status=AppointmentStatus.BOOKED, start_at__gte=start, start_at__lt=end
-    ).select_related("consultant")
+    today = appointments_booked_today(project=project, now=now).select_related("consultant")
     code = text.upper()
     if len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code):
         found = today.filter(code=code).first()
@@ -226,6 +232,11 @@ def appointment_find_for_checkin(
     except PhoneInvalid:
         return None
     return min(today.filter(phone=phone), key=lambda a: abs(a.start_at - now), default=None)
+
+
+def appointment_visit(*, appointment: Appointment) -> Visit | None:
+    """The visit this booking was checked in as (with who received it), once the visitor came."""
+    return appointment.visits.select_related("consultant", "covering_for").order_by("checked_in_at").first()
 
 
 def appointment_qr_data_uri(*, code: str) -> str:
@@ -306,6 +317,7 @@ def appointment_create(
     party_size: int = 1,
     consultant: User | None = None,
     source: str = "",
+    gender: str = "",
     vip_tier: str = VipTier.GENERAL,
     note: str = "",
     consent: bool,
@@ -346,6 +358,8 @@ def appointment_create(
         errors["consultant"] = _("请选择本项目在岗的置业顾问。")
     if source not in ("", *Source.values):
         errors["source"] = _("请选择了解项目的途径。")
+    if gender not in ("", *Gender.values):
+        errors["gender"] = _("性别只能是 male 或 female。")
     if vip_tier not in VipTier.values:
         errors["vip_tier"] = _("接待等级无效。")
     if channel not in BookingChannel.values:
@@ -361,6 +375,7 @@ def appointment_create(
         Appointment(
             project=project,
             name=clean_name,
+            gender=gender,
             phone=e164,
             start_at=clean_start,
             party_size=party_size,
@@ -405,7 +420,7 @@ def _front_desk_of(project: Project) -> list[User]:
 def _describe(appointment: Appointment) -> str:
     return _("%(time)s %(guest)s %(n)s 人") % {
         "time": timezone.localtime(appointment.start_at).strftime("%m-%d %H:%M"),
-        "guest": public_name(appointment.name),
+        "guest": public_name(appointment.name, appointment.gender),
         "n": appointment.party_size,
     }
 
@@ -567,22 +582,15 @@ def booking_client_key(ip_address: str) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:booking:{ip_address}".encode()).hexdigest()[:32]
 
 
-def _ip_cache_key(client_key: str) -> str:
-    return f"anchang:booking-ip:{client_key}"
-
-
-def booking_ip_limit_check(*, client_key: str) -> None:
-    if cache.get(_ip_cache_key(client_key), 0) >= ONLINE_BOOKINGS_PER_IP_PER_HOUR:
+def _booking_ip_take(client_key: str) -> None:
+    """Count this booking against the address's hourly limit, in the booking's own transaction: a
+    booking refused later (a bad field) rolls its count back, so only bookings made are counted."""
+    if not rate_limit_take(
+        key=f"booking-ip:{client_key}",
+        limit=ONLINE_BOOKINGS_PER_IP_PER_HOUR,
+        window=timedelta(seconds=ONLINE_BOOKING_IP_WINDOW_SECONDS),
+    ):
         raise BookingRateLimited(_("您提交的预约次数过多，请一小时后再试，或致电售楼处预约。"))
-
-
-def _booking_ip_record(client_key: str) -> None:
-    key = _ip_cache_key(client_key)
-    cache.add(key, 0, timeout=ONLINE_BOOKING_IP_WINDOW_SECONDS)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=ONLINE_BOOKING_IP_WINDOW_SECONDS)
 
 
 def _active_online_bookings(*, project: Project, phone: str) -> int:
@@ -607,11 +615,12 @@ def appointment_book_online(
     consultant: User | None,
     source: str,
     consent: bool,
+    gender: str = "",
 ) -> Appointment:
     """The public booking page: rate limits first, then the same rules as every other booking."""
     if not project.is_active:
         raise NotFound()
-    booking_ip_limit_check(client_key=client_key)
+    _booking_ip_take(client_key)
     try:
         e164 = normalize_mainland_mobile(phone)
     except PhoneInvalid:
@@ -621,9 +630,10 @@ def appointment_book_online(
             _("该手机号在本项目已有 %(n)s 个待到访的预约，请先到访或取消后再预约。")
             % {"n": ACTIVE_ONLINE_BOOKINGS_PER_PHONE}
         )
-    appointment = appointment_create(
+    return appointment_create(
         project=project,
         name=name,
+        gender=gender,
         phone=phone,
         start_at=start_at,  # type: ignore[arg-type]  # None is reported as a field error
         party_size=party_size,
@@ -632,8 +642,6 @@ def appointment_book_online(
         consent=consent,
         channel=BookingChannel.ONLINE,
     )
-    _booking_ip_record(client_key)
-    return appointment
 
 
 # --- reminders -------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from anchang.core.models import TimeStampedModel
-from anchang.customers.models import AttributionRule, Source
+from anchang.customers.models import AttributionRule, Gender, Source
+from anchang.inventory.registration_fields import registration_field_labels
 
 
 class VipTier(models.TextChoices):
@@ -31,6 +32,8 @@ class Appointment(TimeStampedModel):
     project = models.ForeignKey("inventory.Project", on_delete=models.CASCADE, related_name="appointments")
     code = models.CharField(_("预约码"), max_length=8, unique=True)
     name = models.CharField(_("姓名"), max_length=50)
+    # Optional: public screens then say 王先生 / 王女士 instead of 王** (core.privacy.public_name).
+    gender = models.CharField(_("性别"), max_length=10, choices=Gender.choices, blank=True)
     phone = models.CharField(_("手机号"), max_length=16)
     start_at = models.DateTimeField(_("预约时间"))
     party_size = models.PositiveSmallIntegerField(_("来访人数"), default=1)
@@ -146,6 +149,10 @@ class Visit(TimeStampedModel):
     @property
     def is_complete_registration(self) -> bool:
         return not self.missing_fields
+
+    @property
+    def missing_field_labels(self) -> list[str]:
+        return registration_field_labels(self.missing_fields)
 
 
 class QueueState(models.TextChoices):

@@ -136,7 +136,7 @@ def _notify_assignees(*, appointment: Appointment, tasks: list[VipTask]) -> None
     arrival = timezone.localtime(appointment.start_at)
     title = _("贵宾接待准备：%(time)s %(guest)s（%(tier)s）") % {
         "time": arrival.strftime("%m-%d %H:%M"),
-        "guest": public_name(appointment.name),
+        "guest": public_name(appointment.name, appointment.gender),
         "tier": appointment.get_vip_tier_display(),
     }
     for role, role_tasks in by_role.items():
