@@ -14,6 +14,7 @@ from anchang.accounts.api import BearerTokenAuth
 from anchang.accounts.api import router as accounts_router
 from anchang.accounts.me_api import router as me_router
 from anchang.core.api import install_error_handlers, not_found_response
+from anchang.core.notifications_api import router as notifications_router
 from anchang.customers.api import router as customers_router
 from anchang.customers.recommendations_api import router as recommendations_router
 from anchang.deals.api import router as deals_router
@@ -63,6 +64,7 @@ api = AnchangAPI(
 install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", me_router)
+api.add_router("", notifications_router)
 api.add_router("", workspace_router)
 api.add_router("", inventory_router)
 api.add_router("", reception_router)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import Status
 
-from anchang.accounts.api_access import request_user
+from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.selectors import project_list_visible_to
 from anchang.core.api import (
     BlankIsNone,
@@ -33,6 +33,7 @@ from anchang.deals.opening_selectors import (
     buyer_rows,
     opening_available_units,
     opening_buyers,
+    opening_list_for,
     opening_progress,
 )
 from anchang.inventory.api import UnitPage, unit_page
@@ -113,6 +114,49 @@ def _session_or_error(request: HttpRequest, session_id: int) -> OpeningSession:
     if not may_sell_at_openings(user):
         raise Forbidden(_("您的角色不能使用开盘选房。"))
     return session
+
+
+class OpeningListItem(Schema):
+    id: int
+    name: str
+    status: str
+    starts_at: LocalDateTime
+    order_method: str
+    buyers: int
+    sold: int
+
+
+class OpeningListPage(Schema):
+    items: list[OpeningListItem]
+    count: int = Field(description="全部场次（一个项目只有几场，不分页）")
+
+
+@router.get(
+    "/projects/{pid}/openings",
+    response={200: OpeningListPage, **error_responses(401, 403, 404)},
+    summary="开盘场次列表（新的在前，含选房客户数与已售套数）",
+)
+def opening_list(request: HttpRequest, pid: int) -> OpeningListPage:
+    user = request_user(request)
+    project = visible_project(user, pid)
+    if not may_sell_at_openings(user):
+        raise Forbidden(_("您的角色不能使用开盘选房。"))
+    rows = opening_list_for(project=project)
+    return OpeningListPage(
+        items=[
+            OpeningListItem(
+                id=row.session.pk,
+                name=row.session.name,
+                status=row.session.status,
+                starts_at=row.session.starts_at,
+                order_method=row.session.order_method,
+                buyers=row.buyers,
+                sold=row.sold,
+            )
+            for row in rows
+        ],
+        count=len(rows),
+    )
 
 
 @router.get(

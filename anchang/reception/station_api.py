@@ -1,4 +1,4 @@
-"""POST /visits/{id}/stations/{code}: tick a station off during a visit (api.md)."""
+"""POST /visits/{id}/stations/{code}: tick a station off during a visit (api.md); the route itself."""
 
 from typing import Annotated
 
@@ -6,9 +6,17 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import BaseModel, ConfigDict, Field
 
-from anchang.accounts.api_access import request_user
+from anchang.accounts.api_access import request_user, visible_project
 from anchang.core.api import LocalDateTime, NoNul, error_responses
-from anchang.reception.stations import NOTE_MAX_LENGTH, station_required_for, station_tick, visit_for_stations
+from anchang.core.errors import Forbidden
+from anchang.reception.stations import (
+    NOTE_MAX_LENGTH,
+    can_manage_stations,
+    station_list_for_manager,
+    station_required_for,
+    station_tick,
+    visit_for_stations,
+)
 
 router = Router(tags=["stations"])
 
@@ -49,4 +57,55 @@ def visit_station_tick(
         name=station.name,
         required=station_required_for(visit, station),
         done_at=record.done_at,
+    )
+
+
+class StationOut(Schema):
+    id: int
+    code: str
+    name: str
+    purpose: str
+    key_points: list[str]
+    sort_order: int
+    required_on_first_visit: bool
+    is_risk_disclosure: bool
+    in_return_route: bool
+    in_owner_route: bool
+    is_active: bool
+
+
+class StationPage(Schema):
+    items: list[StationOut]
+    count: int = Field(description="全部讲解点（一个项目只有十来个，不分页）")
+
+
+@router.get(
+    "/projects/{pid}/stations",
+    response={200: StationPage, **error_responses(401, 403, 404)},
+    summary="讲解点动线（按顺序，含已停用的；经理）",
+)
+def station_list(request: HttpRequest, pid: int) -> StationPage:
+    user = request_user(request)
+    project = visible_project(user, pid)
+    if not can_manage_stations(user):
+        raise Forbidden()
+    rows = station_list_for_manager(project=project)
+    return StationPage(
+        items=[
+            StationOut(
+                id=s.pk,
+                code=s.code,
+                name=s.name,
+                purpose=s.purpose,
+                key_points=s.key_point_list,
+                sort_order=s.sort_order,
+                required_on_first_visit=s.required_on_first_visit,
+                is_risk_disclosure=s.is_risk_disclosure,
+                in_return_route=s.in_return_route,
+                in_owner_route=s.in_owner_route,
+                is_active=s.is_active,
+            )
+            for s in rows
+        ],
+        count=len(rows),
     )
