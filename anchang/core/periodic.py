@@ -3,14 +3,11 @@
 Registering a job — in the app's `AppConfig.ready` (or a module imported from there), never at import
 time of models::
 
-    class CustomersConfig(AppConfig):
-        name = "anchang.customers"
+    class ReceptionConfig(AppConfig):
+        name = "anchang.reception"
 
         def ready(self) -> None:
-            from anchang.core import periodic
-            from anchang.customers import jobs
-
-            periodic.register("customers.pool_recovery", jobs.pool_recovery, every_seconds=300)
+            from anchang.reception import jobs  # periodic.register("reception.…", job, every_seconds=60)
 
 Rules for a job (quality R5: run twice or concurrently, the result is the same as once):
 

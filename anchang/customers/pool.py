@@ -14,6 +14,7 @@ guard below keys on the owner column.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import BigIntegerField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
@@ -168,17 +169,25 @@ def claims_today(*, consultant: User, project: Project, now: datetime | None = N
 # --- the recovery job ----------------------------------------------------------------------------
 
 
-def _reason_conditions(settings: ProjectSettings, now: datetime) -> dict[str, Q]:
+@dataclass(frozen=True)
+class RecoveryInputs:
+    """What the recovery rules read from the apps that build on this archive: the desk's visits and
+    the consultants' follow-ups. Those apps import customers, not the reverse, so the job's caller
+    hands them in (reception.jobs)."""
+
+    invalid_visits: QuerySet[Any]  # visits ended as invalid (问路、送货、同行踩盘、重复登记…)
+    other_visits: QuerySet[Any]  # every other visit, those still going on included
+    on_site_visits: QuerySet[Any]  # visitors waiting or being received right now
+    open_follow_ups: QuerySet[Any]  # follow-ups not done yet (customer_id, consultant_id, due_at)
+
+
+def _reason_conditions(settings: ProjectSettings, now: datetime, inputs: RecoveryInputs) -> dict[str, Q]:
     """Each reason as a condition on one customer row, free of joins.
 
     Join-free matters: Django turns an UPDATE whose filter joins another table into
     `WHERE id IN (SELECT …)`, and PostgreSQL re-checks only the outer row after waiting for a lock,
     so a concurrent run could then move (and log) the same customer twice.
     """
-    from anchang.followups.models import FollowUp
-    from anchang.reception.models import Visit, VisitState
-
-    invalid_visit = Q(state=VisitState.INVALID) | Q(outcome="invalid")
     grace = timedelta(hours=settings.followup_overdue_grace_hours)
     return {
         # Deactivated, or taken off this project (moved to another site): their customers are free.
@@ -193,15 +202,14 @@ def _reason_conditions(settings: ProjectSettings, now: datetime) -> dict[str, Q]
         # Every visit the customer ever made was ended as invalid (问路、送货、同行踩盘、重复登记…):
         # at least one visit, all of them invalid. A visit still waiting or in reception is not
         # invalid, so a customer being received right now never qualifies.
-        PoolReason.INVALID: Q(Exists(Visit.objects.filter(invalid_visit, customer_id=OuterRef("pk"))))
-        & ~Q(Exists(Visit.objects.filter(~invalid_visit, customer_id=OuterRef("pk")))),
+        PoolReason.INVALID: Q(Exists(inputs.invalid_visits.filter(customer_id=OuterRef("pk"))))
+        & ~Q(Exists(inputs.other_visits.filter(customer_id=OuterRef("pk")))),
         # The current owner's own follow-up, still open more than the grace after it was due.
         PoolReason.FOLLOWUP_OVERDUE: Q(
             Exists(
-                FollowUp.objects.filter(
+                inputs.open_follow_ups.filter(
                     customer_id=OuterRef("pk"),
                     consultant_id=OuterRef("owner_id"),
-                    done_at__isnull=True,
                     due_at__lt=now - grace,
                 )
             )
@@ -213,13 +221,9 @@ def _reason_conditions(settings: ProjectSettings, now: datetime) -> dict[str, Q]
     }
 
 
-def _recoverable() -> Q:
+def _recoverable(inputs: RecoveryInputs) -> Q:
     """Who may lose their owner at all: owned, not a contract holder, not subscribed, not on site."""
-    from anchang.reception.models import Visit, VisitState
-
-    on_site = Visit.objects.filter(
-        customer_id=OuterRef("pk"), state__in=(VisitState.WAITING, VisitState.RECEIVING)
-    )
+    on_site = inputs.on_site_visits.filter(customer_id=OuterRef("pk"))
     return (
         Q(owner__isnull=False, is_owner=False)
         & ~Q(stage__in=(Stage.SUBSCRIBED, Stage.OWNER))
@@ -235,9 +239,9 @@ class _Move:
     reason: str
 
 
-def _candidates(project: Project, conditions: dict[str, Q]) -> list[_Move]:
+def _candidates(project: Project, conditions: dict[str, Q], inputs: RecoveryInputs) -> list[_Move]:
     chosen: dict[int, _Move] = {}
-    recoverable = Customer.objects.filter(_recoverable(), project=project)
+    recoverable = Customer.objects.filter(_recoverable(inputs), project=project)
     for reason in RECOVERY_ORDER:
         rows = recoverable.filter(conditions[reason]).values_list("pk", "owner_id")
         for pk, owner_id in rows:
@@ -247,11 +251,11 @@ def _candidates(project: Project, conditions: dict[str, Q]) -> list[_Move]:
     return sorted(chosen.values(), key=lambda move: move.customer_id)
 
 
-def _pool_move(move: _Move, *, condition: Q, now: datetime) -> bool:
+def _pool_move(move: _Move, *, condition: Q, inputs: RecoveryInputs, now: datetime) -> bool:
     """The move itself: one conditional UPDATE, so that only one of several runs (or a run and a
     claim) can win. It re-states the reason and the owner it expects; 0 rows → someone was first."""
     updated = Customer.objects.filter(
-        _recoverable(), condition, pk=move.customer_id, owner_id=move.owner_id
+        _recoverable(inputs), condition, pk=move.customer_id, owner_id=move.owner_id
     ).update(owner=None, pooled_at=now, pool_reason=move.reason, updated_at=now)
     return updated == 1
 
@@ -297,7 +301,7 @@ def _record_pooled(project: Project, moves: list[_Move], now: datetime) -> None:
         )
 
 
-def pool_recover(*, now: datetime | None = None) -> dict[str, int]:
+def pool_recover(*, inputs: RecoveryInputs, now: datetime | None = None) -> dict[str, int]:
     """Move to the pool every customer, of every project, whose owner has lost them (product.md §7).
 
     A customer qualifies, if they have an owner, are not a contract holder (`is_owner`), not subscribed
@@ -319,11 +323,11 @@ def pool_recover(*, now: datetime | None = None) -> dict[str, int]:
     moved: dict[str, int] = {str(reason): 0 for reason in RECOVERY_ORDER}
     with transaction.atomic():
         for project in Project.objects.order_by("pk"):
-            conditions = _reason_conditions(settings_of(project), now)
+            conditions = _reason_conditions(settings_of(project), now, inputs)
             won = [
                 move
-                for move in _candidates(project, conditions)
-                if _pool_move(move, condition=conditions[move.reason], now=now)
+                for move in _candidates(project, conditions, inputs)
+                if _pool_move(move, condition=conditions[move.reason], inputs=inputs, now=now)
             ]
             if won:
                 _record_pooled(project, won, now)

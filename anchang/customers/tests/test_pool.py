@@ -23,6 +23,7 @@ from anchang.customers.models import Customer, CustomerEvent, EventKind, PoolRea
 from anchang.followups.models import FollowUp
 from anchang.inventory.models import ProjectSettings
 from anchang.inventory.testing import project_with_units
+from anchang.reception.jobs import pool_recovery_inputs
 from anchang.reception.services import check_in, visit_end
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +67,7 @@ def test_expired_protection_moves_the_customer_to_the_pool_with_event_and_histor
     customer = make_customer(project, owner=consultant, protected_until=timezone.now() - timedelta(minutes=1))
     kept = make_customer(project, owner=consultant, name="李四")
 
-    result = pool.pool_recover()
+    result = pool.pool_recover(inputs=pool_recovery_inputs())
 
     assert result[PoolReason.PROTECTION_EXPIRED] == 1
     customer.refresh_from_db()
@@ -97,7 +98,7 @@ def test_an_overdue_follow_up_beyond_the_grace_moves_the_customer(project, consu
         customer=done, consultant=consultant, due_at=now - timedelta(hours=grace + 5), done_at=now
     )
 
-    assert pool.pool_recover(now=now)[PoolReason.FOLLOWUP_OVERDUE] == 1
+    assert pool.pool_recover(inputs=pool_recovery_inputs(), now=now)[PoolReason.FOLLOWUP_OVERDUE] == 1
 
     late.refresh_from_db()
     assert (late.owner_id, late.pool_reason) == (None, PoolReason.FOLLOWUP_OVERDUE)
@@ -111,7 +112,7 @@ def test_a_previous_owners_overdue_follow_up_does_not_count_against_the_new_owne
     FollowUp.objects.create(
         customer=customer, consultant=consultant, due_at=timezone.now() - timedelta(days=30)
     )
-    assert pool.pool_recover()[PoolReason.FOLLOWUP_OVERDUE] == 0
+    assert pool.pool_recover(inputs=pool_recovery_inputs())[PoolReason.FOLLOWUP_OVERDUE] == 0
 
 
 def test_a_customer_whose_only_visits_were_invalid_goes_to_the_pool(project, frontdesk, on_duty) -> None:
@@ -123,7 +124,7 @@ def test_a_customer_whose_only_visits_were_invalid_goes_to_the_pool(project, fro
     visit_end(visit_id=again.visit.pk, by=frontdesk, outcome="return")
     assert invalid.customer.owner_id is not None
 
-    assert pool.pool_recover()[PoolReason.INVALID] == 1
+    assert pool.pool_recover(inputs=pool_recovery_inputs())[PoolReason.INVALID] == 1
 
     gone = Customer.objects.get(pk=invalid.customer.pk)
     assert (gone.owner_id, gone.pool_reason) == (None, PoolReason.INVALID)
@@ -140,7 +141,7 @@ def test_customers_of_a_consultant_who_left_go_to_the_pool(project, consultants,
     ProjectMembership.objects.filter(user=moved_away, project=project).delete()
     ProjectMembership.objects.create(user=moved_away, project=other_project)
 
-    assert pool.pool_recover()[PoolReason.CONSULTANT_LEFT] == 2
+    assert pool.pool_recover(inputs=pool_recovery_inputs())[PoolReason.CONSULTANT_LEFT] == 2
 
     assert [x.pool_reason for x in Customer.objects.filter(pk__in=[a.pk, b.pk])] == [
         PoolReason.CONSULTANT_LEFT
@@ -158,7 +159,7 @@ def test_no_subscription_within_the_period_after_the_first_visit(project, consul
         project, owner=consultant, name="李四", first_visit_at=now - timedelta(days=days - 1)
     )
 
-    assert pool.pool_recover(now=now)[PoolReason.NO_SUBSCRIPTION] == 1
+    assert pool.pool_recover(inputs=pool_recovery_inputs(), now=now)[PoolReason.NO_SUBSCRIPTION] == 1
 
     assert Customer.objects.get(pk=stale.pk).pool_reason == PoolReason.NO_SUBSCRIPTION
     assert Customer.objects.get(pk=fresh.pk).owner_id == consultant.pk
@@ -176,7 +177,7 @@ def test_contract_holders_subscribed_and_on_site_customers_never_go_to_the_pool(
     being_received = check_in(project=project, phone="13812340003", by=frontdesk, consent=True).customer
     Customer.objects.filter(pk=being_received.pk).update(protected_until=past)
 
-    assert sum(pool.pool_recover().values()) == 0
+    assert sum(pool.pool_recover(inputs=pool_recovery_inputs()).values()) == 0
     assert (
         Customer.objects.filter(
             pk__in=[contract.pk, subscribed.pk, being_received.pk], owner__isnull=False
@@ -191,7 +192,7 @@ def test_one_reason_is_recorded_when_several_apply(project, consultant) -> None:
     consultant.is_active = False
     consultant.save(update_fields=["is_active"])
 
-    assert pool.pool_recover() == {
+    assert pool.pool_recover(inputs=pool_recovery_inputs()) == {
         "consultant_left": 1,
         "invalid": 0,
         "followup_overdue": 0,
@@ -204,10 +205,10 @@ def test_one_reason_is_recorded_when_several_apply(project, consultant) -> None:
 def test_running_the_job_twice_gives_the_same_result_as_once(project, consultant) -> None:
     past = timezone.now() - timedelta(days=1)
     customers = [make_customer(project, owner=consultant, protected_until=past) for _ in range(3)]
-    first = pool.pool_recover()
+    first = pool.pool_recover(inputs=pool_recovery_inputs())
     pooled_at = {c.pk: Customer.objects.get(pk=c.pk).pooled_at for c in customers}
 
-    second = pool.pool_recover()
+    second = pool.pool_recover(inputs=pool_recovery_inputs())
 
     assert first[PoolReason.PROTECTION_EXPIRED] == 3 and sum(second.values()) == 0
     assert CustomerEvent.objects.filter(kind=EventKind.POOLED).count() == 3
@@ -219,7 +220,7 @@ def test_the_move_is_one_conditional_update_on_the_expected_owner(project, consu
     """The guard of R5, asserted on the SQL: no `id IN (SELECT …)` that PostgreSQL would not re-check."""
     make_customer(project, owner=consultant, protected_until=timezone.now() - timedelta(days=1))
     with CaptureQueriesContext(connection) as queries:
-        pool.pool_recover()
+        pool.pool_recover(inputs=pool_recovery_inputs())
     (update,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
     where = update.split(" WHERE ", 1)[1]
     assert f'"owner_id" = {consultant.pk}' in where
@@ -228,7 +229,7 @@ def test_the_move_is_one_conditional_update_on_the_expected_owner(project, consu
 
 def test_the_job_is_registered_and_runs_from_anchang_tick(project, consultant) -> None:
     from anchang.core import periodic
-    from anchang.customers import jobs
+    from anchang.reception import jobs
 
     job = periodic.registered_jobs(["customers.pool_recovery"])[0]
     assert job.func is jobs.pool_recovery and job.every_seconds == 300
@@ -519,7 +520,7 @@ def test_two_recovery_runs_at_once_move_and_log_each_customer_once() -> None:
     past = timezone.now() - timedelta(days=1)
     customers = [make_customer(project, owner=team[i % 2], protected_until=past) for i in range(20)]
 
-    outcomes = run_in_parallel(lambda _: pool.pool_recover(), 4)
+    outcomes = run_in_parallel(lambda _: pool.pool_recover(inputs=pool_recovery_inputs()), 4)
 
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert sum(o[PoolReason.PROTECTION_EXPIRED] for o in outcomes) == 20  # type: ignore[index]
