@@ -1,9 +1,8 @@
 """Which team's queue receives the next walk-in, and the claim in that queue.
 
-The choice reads the day's standings without locking them: two desks at the same second may both name
-the same team, and the claim itself (`rotation_claim_next` with `team_key`) is what keeps them from
-getting the same consultant. The rules correct themselves on the next walk-in (the team that missed
-its turn is then the furthest behind, or the other one in the alternation).
+Two locks, two jobs: the project's settings row makes desks choose a team one after the other (each
+sees the choice before it: the alternation and the shares hold at the same second), and the claim
+itself (`rotation_claim_next` with `team_key`) keeps two desks from getting the same consultant.
 """
 
 from dataclasses import asdict, dataclass, replace
@@ -201,7 +200,13 @@ def team_claim(
     (`team_overflow`); otherwise the claim is None and the visitor waits for that team, visibly.
     Must run inside the caller's transaction, like `rotation_claim_next`.
     """
-    choice = choice or team_choose(project=project, settings=settings)
+    if choice is None:
+        # Desks choosing at the same moment would read the same standings and all name the same team:
+        # with overflow off, visitors would queue for one team while another stands free. Locking the
+        # project's settings row makes team-mode choices take turns (one statement; SQLite's IMMEDIATE
+        # transaction already serialises). The shared queue never takes this lock.
+        ProjectSettings.objects.select_for_update().filter(project=project).values_list("pk").first()
+        choice = team_choose(project=project, settings=settings)
     claim = None
     if choice.team is not None:
         claim = rotation_claim_next(

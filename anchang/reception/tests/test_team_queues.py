@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from anchang.accounts.models import Company, CompanyKind, Role, User
 from anchang.accounts.testing import user_in
@@ -234,3 +236,29 @@ def test_team_shares_must_name_the_projects_teams_and_add_up_to_100(project, age
     with pytest.raises(ValidationError) as caught:
         project.settings.full_clean()
     assert message in " ".join(caught.value.message_dict["team_shares"])
+
+
+def test_team_mode_costs_the_lock_the_standings_and_the_last_turn_over_the_shared_queue(
+    project, frontdesk, agency
+) -> None:
+    """The shared queue pays nothing for teams; team mode pins what it adds to a new visitor's check-in:
+    the choice's lock and the day's standings, and the alternation's last turn."""
+    people = [
+        *_team(project, project.company, ["甲一", "甲二", "甲三"]),
+        *_team(project, agency, ["乙一", "乙二"]),
+    ]
+    _sign_in(project, *people)
+    _walk_in(project, frontdesk, 0, end=False)  # warm: the first check-in of a test reads more
+
+    def statements(i: int) -> int:
+        with CaptureQueriesContext(connection) as done:
+            _walk_in(project, frontdesk, i, end=False)
+        return len(done.captured_queries)
+
+    shared = statements(1)
+    _team_mode(project, team_rule="alternate")
+    alternate = statements(2)
+    _team_mode(project, team_rule="share", team_shares={str(project.company_id): 50, str(agency.pk): 50})
+    share = statements(3)
+
+    assert (alternate - shared, share - shared) == (3, 2)
