@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from anchang.api import api
+from anchang.reception.customer_visits import customer_visits_section
 
 admin.site.site_header = "案场 Anchang 管理后台"
 admin.site.site_title = "案场 Anchang"
@@ -14,7 +15,8 @@ urlpatterns = [
     path("", include("anchang.workspace.urls")),
     path("", include("anchang.accounts.urls")),
     path("", include("anchang.inventory.urls")),
-    path("", include("anchang.customers.urls")),
+    # The customer page shows the visits reception recorded; customers does not import reception.
+    path("", include("anchang.customers.urls"), {"sections": (customer_visits_section,)}),
     path("", include("anchang.reception.urls")),
     path("", include("anchang.reception.appointment_urls")),
     path("", include("anchang.reception.station_urls")),

@@ -1,7 +1,7 @@
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q
 
 from anchang.accounts.models import Role, User
-from anchang.customers.models import Attribution, Customer
+from anchang.customers.models import Customer
 from anchang.inventory.models import Project
 
 SEARCH_LIMIT = 20
@@ -88,21 +88,3 @@ def customer_visible_to(*, user: User, customer_id: int) -> Customer | None:
     if user.role == Role.CONSULTANT and customer.owner_id is None and customer.pooled_at is not None:
         return customer
     return None
-
-
-def customer_visits(*, customer: Customer) -> QuerySet:
-    from anchang.reception.models import Visit, VisitStation
-
-    return (
-        Visit.objects.filter(customer=customer)
-        .select_related("consultant", "covering_for")
-        .prefetch_related(
-            Prefetch(
-                "attributions",
-                queryset=Attribution.objects.select_related("consultant").order_by("decided_at", "pk"),
-            ),
-            Prefetch("stations_done", queryset=VisitStation.objects.select_related("station")),
-            "callbacks",
-        )
-        .order_by("-checked_in_at")
-    )

@@ -1,3 +1,5 @@
+from collections.abc import Callable, Sequence
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -6,15 +8,23 @@ from django.views.decorators.http import require_http_methods
 from anchang.accounts.models import User
 from anchang.core.audit import client_ip
 from anchang.core.errors import DomainError
-from anchang.customers.models import EventKind
+from anchang.customers.models import Customer, EventKind
 from anchang.customers.needs import needs_of
 from anchang.customers.pool import customer_reveal_phone, may_manage_customers
-from anchang.customers.selectors import customer_visible_to, customer_visits
+from anchang.customers.selectors import customer_visible_to
+
+# A section of the customer page that another app renders from what it recorded (reception: the visits,
+# why each went to its consultant, stations and callbacks): its template and the context it needs. Those
+# apps build on customers, so the URL wiring hands their sections in (anchang/urls.py) and nothing
+# here imports them.
+CustomerSection = Callable[[Customer], tuple[str, dict[str, object]]]
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_detail(
+    request: HttpRequest, customer_id: int, sections: Sequence[CustomerSection] = ()
+) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     customer = customer_visible_to(user=user, customer_id=customer_id)
     if customer is None:
@@ -23,7 +33,6 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     context = {
         "customer": customer,
         "project": customer.project,
-        "visits": customer_visits(customer=customer),
         "events": events,
         "ownership": [e for e in events if e.kind == EventKind.OWNER_CHANGED],
         "full_details": customer.owner_id == user.pk,
@@ -35,6 +44,12 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "revealed_phone": None,
         "reveal_error": "",
     }
+    templates = []
+    for section in sections:
+        template, section_context = section(customer)
+        context.update(section_context)
+        templates.append(template)
+    context["sections"] = templates
     if request.method == "POST" and "reveal_reason" in request.POST:
         try:
             context["revealed_phone"] = customer_reveal_phone(
