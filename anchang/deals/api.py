@@ -74,6 +74,9 @@ class SubscriptionIn(Schema):
     customer_id: DbId
     price: MoneyIn
     deposit: MoneyIn
+    claim_from_pool: bool = Field(
+        False, description="客户在公客池时：认领并认购，一步完成（计入今日认领上限，超出返回 409）"
+    )
 
 
 class SubscriptionOut(Schema):
@@ -216,6 +219,8 @@ def _visible(viewer: User, subscription_id: int) -> Subscription:
 
 def _customer_for_sale(user: User, customer_id: int) -> Customer:
     found = selectors.customer_for_sale(user=user, customer_id=customer_id)
+    if found.pool_customer is not None:
+        raise Forbidden(_("该客户在公客池：请先认领；认购时也可设 claim_from_pool 一并认领。"))
     if found.not_own:
         raise Forbidden(_("该客户不是您的客户：公客池客户请先认领，再办理认购。"))
     if found.customer is None:
@@ -241,11 +246,18 @@ def subscription_create_endpoint(
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> Status[dict[str, object]]:
     user = request_user(request)
-    customer = _customer_for_sale(user, payload.customer_id)
+    pooled = selectors.customer_for_sale(user=user, customer_id=payload.customer_id).pool_customer
+    claim = payload.claim_from_pool and pooled is not None
+    customer = pooled if claim and pooled is not None else _customer_for_sale(user, payload.customer_id)
 
     def work() -> tuple[int, dict[str, object]]:
         subscription = services.subscription_create(
-            unit_id=uid, customer=customer, price=payload.price, deposit=payload.deposit, by=user
+            unit_id=uid,
+            customer=customer,
+            price=payload.price,
+            deposit=payload.deposit,
+            by=user,
+            claim_from_pool=claim,
         )
         return 201, subscription_out(subscription)
 

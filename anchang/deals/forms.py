@@ -85,6 +85,9 @@ class SubscriptionForm(forms.Form):
     use_reservation = forms.BooleanField(
         label=_("使用该客户的认筹（认筹转认购）"), required=False, initial=True
     )
+    claim_from_pool = forms.BooleanField(
+        label=_("客户在公客池时：认领并认购（计入今日认领上限）"), required=False
+    )
 
 
 class ContractForm(forms.Form):

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_list_visible_to, project_visible_to
 from anchang.customers.models import Customer
+from anchang.customers.pool import in_pool
 from anchang.customers.selectors import customer_search_q, customer_visible_to
 from anchang.deals.models import (
     OCCUPYING_STATUSES,
@@ -169,8 +170,10 @@ def unit_visible_to(*, user: User, unit_id: int) -> Unit | None:
 @dataclass(frozen=True)
 class SellingCustomer:
     customer: Customer | None
-    # Visible, but a consultant may only sell to the customers they own (claim from the pool first).
+    # Visible, but a consultant may only sell to the customers they own.
     not_own: bool = False
+    # A public-pool customer (then `not_own` too): a subscription may claim them in the same step.
+    pool_customer: Customer | None = None
 
 
 def customer_for_sale(*, user: User, customer_id: int) -> SellingCustomer:
@@ -182,7 +185,8 @@ def customer_for_sale(*, user: User, customer_id: int) -> SellingCustomer:
     if customer is None:
         return SellingCustomer(None)
     if not _sees_whole_project(user) and customer.owner_id != user.pk:
-        return SellingCustomer(None, not_own=True)
+        in_the_pool = customer.owner_id is None and customer.pooled_at is not None
+        return SellingCustomer(None, not_own=True, pool_customer=customer if in_the_pool else None)
     return SellingCustomer(customer)
 
 
@@ -192,7 +196,8 @@ def customers_for_sale(*, user: User, project: Project, q: str = "") -> list[Cus
         return []
     customers = Customer.objects.filter(project=project).select_related("owner")
     if not _sees_whole_project(user):
-        customers = customers.filter(owner=user)
+        # The pool too: a consultant may claim a pool customer as they subscribe (`claim_from_pool`).
+        customers = customers.filter(Q(owner=user) | in_pool())
     condition = customer_search_q(q)
     if condition is None:
         return []

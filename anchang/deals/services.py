@@ -25,6 +25,7 @@ from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from anchang.core.notifications import notify
 from anchang.core.privacy import public_name
 from anchang.customers.models import Customer, EventKind, Stage
+from anchang.customers.pool import pool_claim
 from anchang.customers.services import customer_record_event
 from anchang.deals.models import (
     OCCUPYING_STATUSES,
@@ -163,8 +164,12 @@ def subscription_create(
     reservation: Reservation | None = None,
     opening_session_id: int | None = None,
     lock: bool = True,
+    claim_from_pool: bool = False,
 ) -> Subscription:
     """Subscribe `customer` to the unit, or raise `UnitNotAvailable` (409) if someone was faster.
+
+    `claim_from_pool`: the customer is in the public pool and `by`, a consultant, claims them in the
+    same transaction (within the daily claim cap, `pool_claim`); a refused subscription undoes the claim.
 
     `lock=False` removes the whole guard — the row lock *and* the conditional UPDATE — and exists only
     for the control test that shows the race: several buyers then pass the availability check, and
@@ -174,6 +179,8 @@ def subscription_create(
     validate_money(price=price, deposit=deposit)
     if reservation is not None:
         _check_reservation(reservation, customer=customer)
+    if claim_from_pool:
+        customer = pool_claim(customer=customer, consultant=by)
     units = Unit.objects.select_related("building", "project__settings")
     if lock:
         # The row lock serialises every writer of this unit; the losers wait here, then re-read.

@@ -317,11 +317,16 @@ def subscription_new(request: HttpRequest, unit_id: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                customer = _customer_for_sale(
+                pooled = (
+                    _pool_customer(user, data["customer"], unit.project_id)
+                    if data["claim_from_pool"]
+                    else None
+                )
+                customer = pooled or _customer_for_sale(
                     user,
                     data["customer"],
                     unit.project_id,
-                    not_own=_("该客户不是您的客户：公客池客户请先认领，再办理认购。"),
+                    not_own=_("该客户不是您的客户：公客池客户请勾选“认领并认购”，或先认领。"),
                 )
                 subscription = services.subscription_create(
                     unit_id=unit.pk,
@@ -329,6 +334,7 @@ def subscription_new(request: HttpRequest, unit_id: int) -> HttpResponse:
                     price=data["price"],
                     deposit=data["deposit"],
                     by=user,
+                    claim_from_pool=pooled is not None,
                     reservation=(
                         selectors.active_reservation(customer=customer)
                         if data.get("use_reservation")
@@ -378,7 +384,14 @@ def _selected_customer(user: User, value: object, listed: list[Any]) -> Any:
     for customer in listed:
         if customer.pk == customer_id:
             return customer
-    return selectors.customer_for_sale(user=user, customer_id=customer_id).customer
+    found = selectors.customer_for_sale(user=user, customer_id=customer_id)
+    return found.customer or found.pool_customer
+
+
+def _pool_customer(user: User, customer_id: int, project_id: int) -> Customer | None:
+    """The picked customer if they are in this project's public pool (claimed as they subscribe)."""
+    pooled = selectors.customer_for_sale(user=user, customer_id=customer_id).pool_customer
+    return pooled if pooled is not None and pooled.project_id == project_id else None
 
 
 def _customer_for_sale(user: User, customer_id: int, project_id: int, *, not_own: str) -> Customer:
