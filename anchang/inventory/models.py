@@ -128,7 +128,7 @@ class ProjectSettings(models.Model):
         shares = self.team_shares if isinstance(self.team_shares, dict) else None
         if not shares:
             raise ValidationError({"team_shares": _("按每日配比分配时请为各团队填写配比。")})
-        known = {str(key) for key in project_team_ids(self.project_id)}
+        known = {str(key) for key in project_team_ids(self.project_id)} if self.project_id else set()
         unknown = sorted(str(key) for key in shares if str(key) not in known)
         if unknown:
             raise ValidationError(
@@ -145,7 +145,7 @@ class ProjectSettings(models.Model):
             )
 
 
-def project_team_ids(project_id: int | None) -> list[int]:
+def project_team_ids(project_id: int) -> list[int]:
     """The project's rotation teams: the companies its consultants work for (developer or agency)."""
     return sorted(
         set(

@@ -1,6 +1,6 @@
 """The fairness page and the queue's team settings over the API (api.md: 接待公平性, 轮排方式)."""
 
-from datetime import date
+import datetime
 from typing import Annotated, Literal
 
 from django.http import HttpRequest
@@ -49,8 +49,8 @@ class TeamSettingsOut(Schema):
 
 
 class FairnessOut(Schema):
-    date: date
-    month_start: date
+    date: datetime.date
+    month_start: datetime.date
     settings: TeamSettingsOut
     teams: list[TeamFairnessOut]
     consultants: list[ConsultantFairnessOut]
