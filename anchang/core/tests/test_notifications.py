@@ -16,9 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from anchang.core import notifications
+from anchang.core import delivery, notifications
+from anchang.core.delivery import MAX_ATTEMPTS, notification_deliver
 from anchang.core.models import DeliveryStatus, Notification, NotificationChannel
-from anchang.core.notifications import MAX_ATTEMPTS, notification_deliver, notification_sweep_due, notify
+from anchang.core.notifications import notification_sweep_due, notify
 
 pytestmark = pytest.mark.django_db
 
@@ -240,9 +241,9 @@ def test_wecom_failure_counts_the_attempt_backs_off_and_stays_pending(
 
 
 def test_backoff_doubles_and_is_capped() -> None:
-    delays = [notifications.retry_delay(n).total_seconds() for n in range(1, 10)]
+    delays = [delivery.retry_delay(n).total_seconds() for n in range(1, 10)]
     assert delays[:4] == [60, 120, 240, 480]
-    assert max(delays) == notifications.BACKOFF_CAP_SECONDS
+    assert max(delays) == delivery.BACKOFF_CAP_SECONDS
 
 
 def test_after_max_attempts_the_row_is_failed_and_never_sent_again(wecom) -> None:
@@ -327,7 +328,7 @@ def test_control_without_the_claim_two_workers_send_twice(wecom) -> None:
         current = Notification.objects.get(pk=row.pk)
         if current.status != DeliveryStatus.PENDING:
             return "skipped"
-        notifications._send_wecom(current)
+        delivery._send_wecom(current)
         Notification.objects.filter(pk=row.pk).update(status=DeliveryStatus.SENT)
         return "sent"
 
