@@ -10,7 +10,6 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.db.models import TextChoices
@@ -312,26 +311,3 @@ def checkout_summary(visit: Visit) -> CheckoutSummary:
         invalid_reason=visit.invalid_reason,
         follow_up=follow_up,
     )
-
-
-def checkout_context(*, visit: Visit, viewer: User, form: Any = None) -> dict[str, dict[str, Any]]:
-    """What `reception/checkout/_checkout_form.html` needs, under one key: `{"checkout": {...}}`.
-
-    While the visit goes on, the viewer who may end it gets the form; once ended, everyone who sees
-    the visit gets the summary (outcome, duration, materials, the first follow-up).
-    """
-    from anchang.reception.checkout_views import CheckoutForm
-
-    ended = visit.state in ENDED_STATES
-    allowed = may_check_out(visit=visit, user=viewer)
-    return {
-        "checkout": {
-            "visit": visit,
-            "ended": ended,
-            "can_check_out": allowed and not ended,
-            "form": (form or CheckoutForm()) if allowed and not ended else None,
-            "elapsed": format_duration(duration_minutes(visit)) if not ended else "",
-            "summary": checkout_summary(visit) if ended else None,
-            "url": reverse("checkout:visit", args=[visit.pk]),
-        }
-    }

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -14,13 +15,16 @@ from anchang.accounts.models import Role, User
 from anchang.core.errors import DomainError, NotFound
 from anchang.core.forms import apply_domain_error
 from anchang.reception.checkout import (
+    ENDED_STATES,
     INVALID_REASON_MAX_LENGTH,
     NEXT_STEP_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
     Material,
     Outcome,
-    checkout_context,
+    checkout_summary,
+    duration_minutes,
     format_duration,
+    may_check_out,
     visit_check_out,
 )
 from anchang.reception.models import ClubStatus, Visit
@@ -72,6 +76,29 @@ class CheckoutForm(forms.Form):
         # The form lives inside the visit page, next to its other forms: its own ids.
         kwargs.setdefault("auto_id", "checkout_%s")
         super().__init__(*args, **kwargs)
+
+
+def checkout_context(
+    *, visit: Visit, viewer: User, form: CheckoutForm | None = None
+) -> dict[str, dict[str, Any]]:
+    """What `reception/checkout/_checkout_form.html` needs, under one key: `{"checkout": {...}}`.
+
+    While the visit goes on, the viewer who may end it gets the form; once ended, everyone who sees
+    the visit gets the summary (outcome, duration, materials, the first follow-up).
+    """
+    ended = visit.state in ENDED_STATES
+    allowed = may_check_out(visit=visit, user=viewer)
+    return {
+        "checkout": {
+            "visit": visit,
+            "ended": ended,
+            "can_check_out": allowed and not ended,
+            "form": (form or CheckoutForm()) if allowed and not ended else None,
+            "elapsed": format_duration(duration_minutes(visit)) if not ended else "",
+            "summary": checkout_summary(visit) if ended else None,
+            "url": reverse("checkout:visit", args=[visit.pk]),
+        }
+    }
 
 
 def _user(request: HttpRequest) -> User:

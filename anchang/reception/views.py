@@ -14,7 +14,7 @@ from anchang.core.errors import DomainError, NotFound
 from anchang.customers.selectors import customer_search
 from anchang.inventory.models import Project
 from anchang.reception import rotation, selectors
-from anchang.reception.checkout import checkout_context
+from anchang.reception.checkout_views import checkout_context
 from anchang.reception.forms import CheckInForm, OverrideForm, RotationActionForm
 from anchang.reception.models import Visit, VisitState
 from anchang.reception.needs.views import needs_context, recommendations_context

@@ -15,12 +15,12 @@ from anchang.customers.models import CustomerEvent, EventKind
 from anchang.followups.models import FollowUp
 from anchang.inventory.models import ProjectSettings
 from anchang.reception.checkout import (
-    checkout_context,
     checkout_send_thank_you,
     format_duration,
     render_thank_you,
     visit_check_out,
 )
+from anchang.reception.checkout_views import checkout_context
 from anchang.reception.models import QueueState, RotationEntry, Visit, VisitKind, VisitState
 from anchang.reception.services import check_in
 
