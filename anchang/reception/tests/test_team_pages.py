@@ -59,6 +59,13 @@ def test_the_rotation_page_groups_the_queue_per_team_with_positions_in_each(
     assert [(pos, e.consultant) for pos, e in groups[1].entries] == [(1, teams["A"][0]), (2, teams["A"][1])]
     html = page.content.decode()
     assert "恒信代理 队列" in html and html.count('class="panel mb-3 team-queue"') == 2
+    assert "分团队排队 · 团队轮流" in html and "设置与接待公平性" not in html, (
+        "the settings are the manager's"
+    )
+    assert (
+        "设置与接待公平性"
+        in client_for(manager).get(reverse("reception:rotation", args=[project.pk])).content.decode()
+    )
 
 
 def test_the_shared_queue_page_is_one_list_naming_each_consultants_team(
