@@ -1,14 +1,17 @@
 """Team queues at the desk and over the API: the rotation page and API grouped per team, the preview
 naming the team whose turn it is, the manager's fairness page and its JSON, and the queue settings."""
 
+import json
+
 import pytest
+from django.forms import model_to_dict, modelform_factory
 from django.urls import reverse
 
 from anchang.accounts.models import Company, CompanyKind, Role, User
 from anchang.accounts.navigation import nav_items
 from anchang.accounts.testing import user_in
 from anchang.inventory.models import Project, ProjectSettings
-from anchang.reception.rotation import rotation_lost_turn, rotation_sign_in
+from anchang.reception.rotation import rotation_lost_turn, rotation_set_state, rotation_sign_in
 from anchang.reception.services import check_in, visit_end
 from anchang.reception.teams.fairness import fairness_for
 
@@ -224,3 +227,33 @@ def test_the_settings_api_validates_teams_and_shares(
     )
     assert refused.status_code == 403
     assert ProjectSettings.objects.get(project=project).rotation_mode == "teams"
+
+
+def test_a_visitor_waiting_for_an_empty_team_is_on_the_hall_board(
+    client_for, project, frontdesk, agency, teams
+) -> None:
+    ProjectSettings.objects.filter(project=project).update(
+        team_rule="share", team_shares={str(project.company_id): 40, str(agency.pk): 60}, team_overflow=False
+    )
+    project.settings.refresh_from_db()
+    for person in teams["A"]:
+        rotation_set_state(project=project, consultant=person, state="off", by=person)
+
+    visit = check_in(project=project, phone="13812345678", name="王小明", by=frontdesk, consent=True).visit
+
+    board = client_for(frontdesk).get(reverse("reception:hall", args=[project.pk]))
+    assert [w.visit for w in board.context["waiting"]] == [visit]
+
+
+def test_the_admin_form_of_project_settings_refuses_shares_that_do_not_add_up(project, agency, teams) -> None:
+    form_class = modelform_factory(ProjectSettings, exclude=["project"])
+    data = {
+        **model_to_dict(project.settings, exclude=["id", "project"]),
+        "rotation_mode": "teams",
+        "team_rule": "share",
+        "team_shares": json.dumps({str(project.company_id): 70, str(agency.pk): 40}),
+        "mandatory_registration_fields": json.dumps(project.settings.mandatory_registration_fields),
+    }
+    form = form_class(data, instance=project.settings)
+    assert not form.is_valid()
+    assert "各团队配比合计须为 100%，现为 110%" in form.errors["team_shares"][0]
