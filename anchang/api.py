@@ -22,6 +22,7 @@ from anchang.deals.opening_api import router as openings_router
 from anchang.followups.api import router as followups_router
 from anchang.followups.callback_api import router as callbacks_router
 from anchang.inventory.api import router as inventory_router
+from anchang.inventory.unit_api import router as units_router
 from anchang.knowledge.api import router as knowledge_router
 from anchang.reception.api import router as reception_router
 from anchang.reception.appointment_api import router as appointments_router
@@ -67,6 +68,7 @@ api.add_router("", me_router)
 api.add_router("", notifications_router)
 api.add_router("", workspace_router)
 api.add_router("", inventory_router)
+api.add_router("", units_router)
 api.add_router("", reception_router)
 api.add_router("", visits_router)
 api.add_router("", appointments_router)

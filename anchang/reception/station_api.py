@@ -1,17 +1,22 @@
 """POST /visits/{id}/stations/{code}: tick a station off during a visit (api.md); the route itself."""
 
+from datetime import date
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
 from pydantic import BaseModel, ConfigDict, Field
 
 from anchang.accounts.api_access import request_user, visible_project
-from anchang.core.api import LocalDateTime, NoNul, error_responses
-from anchang.core.errors import Forbidden
+from anchang.core.api import BlankIsNone, LocalDateTime, NoNul, error_responses
+from anchang.core.errors import Forbidden, InvalidInput
+from anchang.core.privacy import public_name
 from anchang.reception.stations import (
     NOTE_MAX_LENGTH,
     can_manage_stations,
+    station_compliance_report,
     station_list_for_manager,
     station_required_for,
     station_tick,
@@ -108,4 +113,87 @@ def station_list(request: HttpRequest, pid: int) -> StationPage:
             for s in rows
         ],
         count=len(rows),
+    )
+
+
+class ComplianceFilters(Schema):
+    date_from: Annotated[date | None, BlankIsNone] = Field(None, description="起始日（含），默认今天")
+    date_to: Annotated[date | None, BlankIsNone] = Field(None, description="截止日（含），默认同起始日")
+
+
+class ConsultantComplianceOut(Schema):
+    consultant_id: int | None
+    consultant_name: str | None
+    first_visits: int
+    flagged: int = Field(description="漏讲必讲点的首访次数")
+    rate: int = Field(description="讲全必讲点的首访占比（%）")
+
+
+class FlaggedVisitOut(Schema):
+    visit_id: int
+    customer_name: str = Field(description="客户称呼（王先生 / 王**）")
+    consultant_id: int | None
+    checked_in_at: LocalDateTime
+    missing: list[str] = Field(description="漏讲的讲解点代码")
+
+
+class StationMissedOut(Schema):
+    code: str
+    name: str
+    missed: int
+
+
+class ComplianceOut(Schema):
+    date_from: date
+    date_to: date
+    first_visits: int
+    by_consultant: list[ConsultantComplianceOut]
+    by_station: list[StationMissedOut]
+    flagged: list[FlaggedVisitOut]
+
+
+@router.get(
+    "/projects/{pid}/stations/compliance",
+    response={200: ComplianceOut, **error_responses(400, 401, 403, 404)},
+    summary="动线合规：首访漏讲必讲点的统计（经理；最多 92 天）",
+)
+def station_compliance(request: HttpRequest, pid: int, filters: Query[ComplianceFilters]) -> ComplianceOut:
+    user = request_user(request)
+    project = visible_project(user, pid)
+    if not can_manage_stations(user):
+        raise Forbidden()
+    date_from = filters.date_from or timezone.localdate()
+    date_to = filters.date_to or date_from
+    try:
+        report = station_compliance_report(project=project, date_from=date_from, date_to=date_to)
+    except OverflowError:
+        raise InvalidInput(fields={"date_to": _("日期超出范围。")}) from None
+    return ComplianceOut(
+        date_from=report.date_from,
+        date_to=report.date_to,
+        first_visits=report.first_visits,
+        by_consultant=[
+            ConsultantComplianceOut(
+                consultant_id=row.consultant.pk if row.consultant else None,
+                consultant_name=row.consultant.display_name if row.consultant else None,
+                first_visits=row.first_visits,
+                flagged=row.flagged,
+                rate=row.rate,
+            )
+            for row in report.by_consultant
+        ],
+        by_station=[
+            StationMissedOut(code=station.code, name=station.name, missed=missed)
+            for station, missed in report.missing_by_station
+        ],
+        flagged=[
+            FlaggedVisitOut(
+                visit_id=item.visit.pk,
+                customer_name=public_name(item.visit.customer.name, item.visit.customer.gender),
+                consultant_id=item.visit.consultant_id,
+                checked_in_at=item.visit.checked_in_at,
+                missing=[station.code for station in item.missing],
+            )
+            for item in report.flagged
+        ],
     )

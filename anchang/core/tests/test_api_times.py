@@ -18,7 +18,7 @@ from anchang.core.api import LOCAL_DATETIME_EXAMPLE
 from anchang.customers.models import Customer, Needs
 from anchang.deals.models import OpeningSession, Subscription
 from anchang.demo.loader import HIGH_RISE, load_demo
-from anchang.inventory.models import Project
+from anchang.inventory.models import Project, Unit, UnitStatus
 from anchang.reception.models import Visit
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +131,8 @@ def _path_values(project: Project) -> dict[str, int]:
         "visit_id": _first_pk(Visit.objects.filter(project=project, checked_out_at__isnull=False)),
         "customer_id": _first_pk(Customer.objects.filter(project=project, visits__isnull=False)),
         "subscription_id": _first_pk(Subscription.objects.filter(unit__building__project=project)),
+        # a unit whose history has a status change in it
+        "uid": _first_pk(Unit.objects.filter(project=project).exclude(status=UnitStatus.AVAILABLE)),
         "session_id": _first_pk(OpeningSession.objects.filter(project=project)),
     }
 
