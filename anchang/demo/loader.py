@@ -62,6 +62,7 @@ from anchang.inventory.models import (
     Unit,
     UnitStatus,
 )
+from anchang.inventory.registration_fields import REGISTRATION_FIELDS
 from anchang.reception.appointments import appointment_create
 from anchang.reception.judging import Decision, JudgingInputs, Person, judge
 from anchang.reception.models import (
@@ -77,7 +78,7 @@ from anchang.reception.models import (
     VisitState,
 )
 from anchang.reception.rotation import rotation_set_state, rotation_sign_in
-from anchang.reception.services import REGISTRATION_FIELDS, check_in, visit_end
+from anchang.reception.services import check_in, visit_end
 from anchang.reception.vip import local_day_bounds
 
 DEMO_PASSWORD = "anchang-demo"

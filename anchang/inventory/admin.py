@@ -1,11 +1,27 @@
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from anchang.inventory.models import Building, Project, ProjectSettings, Unit
+from anchang.inventory.registration_fields import validate_registration_fields
+
+
+class ProjectSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ProjectSettings
+        # The admin inline lists every field; this form adds the check of the one it guards.
+        fields = ["mandatory_registration_fields"]
+
+    def clean_mandatory_registration_fields(self) -> object:
+        # Only codes some form can fill: an unknown one would flag every visit incomplete for good.
+        value = self.cleaned_data["mandatory_registration_fields"]
+        validate_registration_fields(value)
+        return value
 
 
 class ProjectSettingsInline(admin.StackedInline):
     model = ProjectSettings
+    form = ProjectSettingsForm
     can_delete = False
 
 

@@ -19,7 +19,7 @@ from anchang.reception import rotation
 from anchang.reception.models import RotationEntry, Visit
 from anchang.reception.needs.services import visit_intent_level_out, visit_needs_out
 from anchang.reception.selectors import queue_for
-from anchang.reception.services import check_in
+from anchang.reception.services import check_in, visit_take_over
 from anchang.reception.stations import visit_station_rows
 from anchang.reception.teams.queues import is_team_mode, queue_groups
 
@@ -271,4 +271,15 @@ def _visit_out(visit: Visit) -> VisitOut:
 
 @router.get("/visits/{visit_id}", response={200: VisitOut, **error_responses(401, 404)}, summary="来访详情")
 def visit_get(request: HttpRequest, visit_id: int) -> VisitOut:
+    return _visit_out(_visit_for(request, visit_id))
+
+
+@router.post(
+    "/visits/{visit_id}/take-over",
+    response={200: VisitOut, **error_responses(401, 403, 404, 409)},
+    summary="接手（被代接待的顾问到场）",
+)
+def visit_take_over_post(request: HttpRequest, visit_id: int) -> VisitOut:
+    """Only the consultant a colleague covers for may take over; a second tap answers 409."""
+    visit_take_over(visit_id=visit_id, by=request_user(request))
     return _visit_out(_visit_for(request, visit_id))

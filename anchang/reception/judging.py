@@ -13,7 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from anchang.customers.models import AttributionRule
-from anchang.reception.models import VisitKind
+from anchang.reception.models import QueueState, VisitKind
 
 R = AttributionRule
 
@@ -61,7 +61,8 @@ class Decision:
     from_rotation: bool = False
     consumes_turn: bool = True
     covering_for: Person | None = None
-    # The receiver becomes the customer's owner (first visit, or a customer from the public pool).
+    # The receiver (or the one a colleague covers for) becomes the customer's owner (first visit, or a
+    # customer from the public pool).
     takes_ownership: bool = False
     notes: tuple[str, ...] = field(default=())
 
@@ -73,6 +74,23 @@ class Decision:
 def _join(first: str, second: str) -> str:
     # Chinese sentences follow each other without a space; the English catalogue adds one.
     return _("%(first)s%(second)s") % {"first": first, "second": second} if second else first
+
+
+def _busy_state(facts: JudgingInputs, person: Person) -> str | None:
+    """暂离 or 接待中 in the queue snapshot: on duty, but not free to receive this visitor now."""
+    for row in facts.queue:
+        if row["consultant_id"] == person.id and row["state"] in (QueueState.AWAY, QueueState.RECEIVING):
+            return str(row["state"])
+    return None
+
+
+def _why_not_free(facts: JudgingInputs, person: Person) -> str:
+    state = _busy_state(facts, person)
+    if state == QueueState.AWAY:
+        return _("暂离")
+    if state == QueueState.RECEIVING:
+        return _("正在接待其他客户")
+    return _("不在岗")
 
 
 def judge(facts: JudgingInputs) -> Decision:
@@ -112,7 +130,7 @@ def judge(facts: JudgingInputs) -> Decision:
 
     if protected and facts.owner:
         until = facts.protected_until.strftime("%Y-%m-%d") if facts.protected_until else ""
-        if facts.owner.id in facts.on_duty:
+        if facts.owner.id in facts.on_duty and _busy_state(facts, facts.owner) is None:
             return Decision(
                 kind,
                 R.OWNER,
@@ -126,10 +144,10 @@ def judge(facts: JudgingInputs) -> Decision:
             kind,
             R.COVERING_FOR_OWNER,
             _(
-                "老客户，归属 %(name)s（保护期至 %(until)s）但其不在岗："
-                "由轮排顾问代接待，归属不变，已通知 %(name)s。"
+                "老客户，归属 %(name)s（保护期至 %(until)s）但其%(why)s："
+                "由轮排顾问代接待，归属不变，已通知 %(name)s，到场后可一键接手。"
             )
-            % {"name": facts.owner.name, "until": until},
+            % {"name": facts.owner.name, "until": until, "why": _why_not_free(facts, facts.owner)},
             from_rotation=True,
             consumes_turn=fixed_consumes,
             covering_for=facts.owner,
@@ -158,6 +176,23 @@ def judge(facts: JudgingInputs) -> Decision:
         _("客户保护期已过（公客），接待人将成为新的归属顾问。") if facts.owner and facts.has_visited else ""
     )
     if facts.designated:
+        busy = _busy_state(facts, facts.designated)
+        if facts.designated.id in facts.on_duty and busy is not None:
+            # The named consultant is here but busy: a colleague stands in until they take over, and
+            # the customer is theirs from the start (the colleague's stand-in moves no ownership).
+            text = _(
+                "客户指定 %(name)s，但其%(why)s：由轮排顾问代接待，已通知 %(name)s，到场后可一键接手。"
+            ) % {"name": facts.designated.name, "why": _why_not_free(facts, facts.designated)}
+            return Decision(
+                kind,
+                R.COVERING_FOR_OWNER,
+                _join(text, pool_note),
+                from_rotation=True,
+                consumes_turn=fixed_consumes,
+                covering_for=facts.designated,
+                takes_ownership=True,
+                notes=tuple(notes),
+            )
         if facts.designated.id in facts.on_duty:
             text = _("客户指定 %(name)s 接待。") % {"name": facts.designated.name}
             return Decision(

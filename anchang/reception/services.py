@@ -1,5 +1,6 @@
 """Check-in (来访登记) and the life of a visit at the front desk."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,15 +26,15 @@ from anchang.customers.models import (
     Source,
     Stage,
 )
+from anchang.customers.needs import needs_intent_update
 from anchang.customers.services import customer_apply_ownership, customer_apply_visit, customer_take_ownership
 from anchang.inventory.models import Project, ProjectSettings
 from anchang.reception import rotation
 from anchang.reception.appointments import appointment_find_for_checkin, appointment_mark_checked_in
 from anchang.reception.judging import Decision, JudgingInputs, Person, judge
 from anchang.reception.models import Appointment, QueueState, Visit, VisitKind, VisitState
+from anchang.reception.registration import registration_missing, visit_registration_refresh
 from anchang.reception.teams.queues import TeamChoice, is_team_mode, team_choice_waiting, team_claim
-
-REGISTRATION_FIELDS = ("name", "gender", "phone", "source", "area_range", "layout")
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class CustomerFound:
 
 def _customers_with_owner_facts(project: Project) -> QuerySet[Customer]:
     """Customers with their owner loaded and `owner_on_project`: does the owner still work here."""
-    return Customer.objects.select_related("owner").annotate(
+    return Customer.objects.select_related("owner", "needs").annotate(
         owner_on_project=Exists(
             ProjectMembership.objects.filter(user_id=OuterRef("owner_id"), project_id=project.pk)
         )
@@ -183,11 +184,6 @@ def preview_check_in(
     )
 
 
-def _missing_fields(settings: ProjectSettings, provided: dict[str, str]) -> list[str]:
-    required = [f for f in settings.mandatory_registration_fields if f in REGISTRATION_FIELDS]
-    return [f for f in required if not provided.get(f)]
-
-
 class _NewPhoneRaced(Exception):
     """Another desk registered the same new phone in the same moment and committed first."""
 
@@ -214,26 +210,30 @@ def _check_in_once(
     consent: bool,
     name: str = "",
     gender: str = "",
-    party_size: int = 1,
+    party_size: int | None = None,
     source: str = "",
     appointment_code: str | None = None,
     channel_code: str | None = None,
     designated_consultant_id: int | None = None,
     household_of_id: int | None = None,
+    needs: Mapping[str, object] | None = None,
 ) -> CheckIn:
+    """`party_size` None: the booking's, else 1. `needs`: 意向面积/户型 asked at the desk, if any."""
     if by.role not in (Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT) and not by.sees_all_projects:
         raise Forbidden(_("只有前台、顾问或经理可以登记来访。"))
-    if not consent:
-        raise InvalidInput(fields={"consent": _("请先取得访客对隐私告知的同意。")})
     if gender and gender not in Gender.values:
         raise InvalidInput(fields={"gender": _("性别只能是 male 或 female。")})
     if source and source not in Source.values:
         raise InvalidInput(fields={"source": _("不是允许的认知途径。")})
     if len(name.strip()) > 50:
         raise InvalidInput(fields={"name": _("姓名最多 50 个字。")})
-    if not 1 <= party_size <= 50:
+    if party_size is not None and not 1 <= party_size <= 50:
         raise InvalidInput(fields={"party_size": _("来访人数应在 1–50 之间。")})
     appointment = _appointment_for(project, appointment_code, phone)
+    # The visitor agreed to the privacy notice when booking: a scanned code needs no second tick.
+    if not consent and (appointment is None or appointment.consent_at is None):
+        raise InvalidInput(fields={"consent": _("请先取得访客对隐私告知的同意。")})
+    party_size = party_size or (appointment.party_size if appointment else 1)
     if channel_code:
         # Channel reports arrive with the channels feature; until then no code can be valid.
         raise NotFound(
@@ -241,6 +241,7 @@ def _check_in_once(
         )
     normalized = normalize_mainland_mobile(phone or (appointment.phone if appointment else ""))
     name = (name or (appointment.name if appointment else "")).strip()[:50]
+    gender = gender or (appointment.gender if appointment else "")
     source = source or (appointment.source if appointment else "")
     designated = _project_consultant(project, designated_consultant_id, "designated_consultant_id")
     if designated is None and appointment is not None and appointment.consultant_id:
@@ -317,10 +318,12 @@ def _check_in_once(
     )
     if team_choice is not None:
         explanation = team_choice.explain(explanation, received=consultant is not None)
-    if consultant is not None and decision.takes_ownership and covering_for is None:
+    # A colleague standing in for a named consultant moves no ownership: the customer is the named one's.
+    new_owner = covering_for or consultant
+    if new_owner is not None and decision.takes_ownership:
         fields, owner_event = customer_apply_ownership(
             customer=customer,
-            consultant=consultant,
+            consultant=new_owner,
             settings=settings,
             at=now,
             by=by,
@@ -339,6 +342,10 @@ def _check_in_once(
     _save_customer(customer, created=created, changed=changed)
     if household is not None and household.customer is not None and "household_of" in changed:
         events.extend(_linked_events(customer, household.customer, by=by, at=now))
+    # A returning customer's needs came with the customer row; a new one has none unless asked now.
+    known_needs = None if created else getattr(customer, "needs", None)
+    if needs:
+        known_needs = needs_intent_update(customer=customer, by=by, needs=needs).needs
 
     visit = Visit.objects.create(
         project=project,
@@ -353,10 +360,7 @@ def _check_in_once(
         party_size=party_size,
         checked_in_at=now,
         assigned_at=now if consultant else None,
-        missing_fields=_missing_fields(
-            settings,
-            {"name": name, "gender": customer.gender, "phone": normalized, "source": customer.source},
-        ),
+        missing_fields=registration_missing(settings=settings, customer=customer, needs=known_needs),
         registered_by=by,
         unbooked=settings.require_appointment and appointment is None,
     )
@@ -441,7 +445,7 @@ def _notify_assignment(
         project_id=project.pk,
         url=url,
         title=_("您的客户 %(customer)s 到访了") % {"customer": _public(customer)},
-        body=_("您不在岗，%(name)s 正在代为接待；归属不变，到场后可接手。")
+        body=_("您暂时不能接待（暂离、接待中或未上岗），%(name)s 正在代为接待；归属不变，到场后可一键接手。")
         % {"name": consultant.display_name},
     )
     return [
@@ -579,6 +583,8 @@ def visit_end(*, visit_id: int, by: User, outcome: str, invalid_reason: str = ""
     visit.state = VisitState.INVALID if invalid else VisitState.ENDED
     visit.outcome, visit.invalid_reason, visit.checked_out_at = outcome, invalid_reason[:100], now
     visit.save(update_fields=["state", "outcome", "invalid_reason", "checked_out_at", "updated_at"])
+    # Needs filled during the visit (the page, the API) complete the registration: the flag is final now.
+    visit.missing_fields = visit_registration_refresh(visit_id=visit.pk).missing_fields
     if visit.consultant is not None:
         rotation.rotation_finish_reception(
             project=visit.project,
@@ -663,4 +669,85 @@ def attribution_override(*, visit_id: int, consultant_id: int, by: User, reason:
         title=_("请接待：%(customer)s（改派）") % {"customer": _public(visit.customer)},
         body=reason[:200],
     )
+    return record
+
+
+@transaction.atomic
+def visit_take_over(*, visit_id: int, by: User) -> Attribution:
+    """接手: the consultant a colleague was covering for arrives and takes their visitor with one tap.
+
+    Only that consultant may: the colleague and everyone else who may see the visit are refused, the
+    rest never learn it exists. The hand-over is a decision of its own, stored with its inputs and
+    replacing the covering one; the colleague goes back to the queue as the covering's turn rule says.
+    """
+    visit = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("project__settings", "customer", "consultant", "covering_for")
+        .filter(pk=visit_id)
+        .first()
+    )
+    if visit is None or by.pk not in (visit.covering_for_id, visit.consultant_id):
+        raise NotFound()
+    if visit.covering_for_id is None:
+        raise Conflict(_("您已在接待这位访客，无需接手。"), code="visit_already_taken_over")
+    if by.pk != visit.covering_for_id:
+        raise Forbidden(_("只有被代接待的顾问本人可以接手。"))
+    if visit.state not in (VisitState.WAITING, VisitState.RECEIVING):
+        raise Conflict(_("接待已结束，不能接手。"), code="visit_already_ended")
+    project, colleague, now = visit.project, visit.consultant, timezone.now()
+    previous = visit.attributions.order_by("-decided_at", "-pk").first()
+    if colleague is not None:
+        rotation.rotation_finish_reception(
+            project=project, consultant=colleague, consumed_turn=visit.consumes_turn, by=by, visit=visit
+        )
+    # The visitor is the owner's own (or asked for them): no turn of theirs is spent on it.
+    rotation.rotation_mark_receiving(project=project, consultant=by, consumes_turn=False)
+    rule = AttributionRule.OWNER if visit.customer.owner_id == by.pk else AttributionRule.DESIGNATED
+    explanation = (
+        _("%(owner)s 到场接手（此前由 %(name)s 代接待）。")
+        % {"owner": by.display_name, "name": colleague.display_name}
+        if colleague is not None
+        else _("%(owner)s 到场接手等候中的访客。") % {"owner": by.display_name}
+    )
+    visit.consultant, visit.covering_for, visit.state, visit.rule = by, None, VisitState.RECEIVING, rule
+    visit.assigned_at = now
+    visit.save(update_fields=["consultant", "covering_for", "state", "rule", "assigned_at", "updated_at"])
+    record = Attribution.objects.create(
+        project=project,
+        customer=visit.customer,
+        visit=visit,
+        rule=rule,
+        rule_set_version=project.settings.rule_set_version,
+        consultant=by,
+        consumes_turn=visit.consumes_turn,
+        explanation=explanation[:300],
+        inputs={
+            "previous_attribution_id": previous.pk if previous else None,
+            "covering_consultant_id": colleague.pk if colleague else None,
+            "taken_over_by_id": by.pk,
+            "customer_owner_id": visit.customer.owner_id,
+            "queue": list(rotation.queue_snapshot(project=project)),
+        },
+        decided_at=now,
+        decided_by=by,
+        replaces=previous,
+    )
+    CustomerEvent.objects.create(
+        customer=visit.customer,
+        kind=EventKind.COVERED,
+        by=by,
+        at=now,
+        text=explanation[:300],
+        data={"visit_id": visit.pk, "attribution_id": record.pk},
+    )
+    if colleague is not None:
+        notify(
+            recipients=[colleague],
+            kind="visit_taken_over",
+            project_id=project.pk,
+            url=reverse("reception:visit", args=[visit.pk]),
+            title=_("%(owner)s 已接手 %(customer)s")
+            % {"owner": by.display_name, "customer": _public(visit.customer)},
+            body=_("感谢代接待，您已回到轮排。"),
+        )
     return record

@@ -13,4 +13,6 @@ urlpatterns = [
     path("projects/<int:project_id>/rotation/", views.rotation_page, name="rotation"),
     path("visits/<int:visit_id>/", views.visit_detail, name="visit"),
     path("visits/<int:visit_id>/override/", views.visit_override_view, name="visit_override"),
+    path("visits/<int:visit_id>/registration/", views.visit_registration_view, name="visit_registration"),
+    path("visits/<int:visit_id>/take-over/", views.visit_take_over_view, name="visit_take_over"),
 ]

@@ -14,13 +14,15 @@ from anchang.core.errors import DomainError, NotFound
 from anchang.customers.selectors import customer_search
 from anchang.inventory.models import Project
 from anchang.reception import rotation, selectors
+from anchang.reception.appointments import CODE_LENGTH, appointment_find_for_checkin
 from anchang.reception.checkout_views import checkout_context
 from anchang.reception.forms import CheckInForm, OverrideForm, RotationActionForm
 from anchang.reception.models import Visit, VisitState
 from anchang.reception.needs.views import needs_context, recommendations_context
-from anchang.reception.services import attribution_override, check_in, preview_check_in
+from anchang.reception.registration import visit_registration_refresh
+from anchang.reception.services import attribution_override, check_in, preview_check_in, visit_take_over
 from anchang.reception.stations import DESK_ROLES, is_desk, visit_for_stations, visit_stations_context
-from anchang.reception.teams.queues import queue_groups
+from anchang.reception.teams.queues import is_team_mode, next_in_line, queue_groups, team_choose
 
 
 def _user(request: HttpRequest) -> User:
@@ -40,6 +42,17 @@ def _desk_context(project: Project) -> dict[str, object]:
         "receiving": [v for v in in_progress if v.state == VisitState.RECEIVING],
         "appointments": selectors.appointments_today(project=project),
     }
+
+
+# Service field names that the desk form shows under another field.
+_CHECKIN_FIELD = {
+    "phone": "phone_or_code",
+    "appointment_code": "phone_or_code",
+    "designated_consultant_id": "designated_consultant",
+    "household_of_id": None,
+    "area_min": "area_band",
+    "area_max": "area_band",
+}
 
 
 @login_required
@@ -64,13 +77,14 @@ def checkin(request: HttpRequest, project_id: int) -> HttpResponse:
                     source=data["source"],
                     designated_consultant_id=data["designated_consultant"],
                     household_of_id=data["household_of"],
+                    needs=form.needs_values() or None,
                     **({"appointment_code": value} if form.looks_like_code() else {"phone": value}),
                 )
             except DomainError as error:
                 status = error.status if error.status != 404 else 400
                 for field, message in error.fields.items():
                     form.add_error(
-                        "phone_or_code" if field in ("phone", "appointment_code") else None, message
+                        _CHECKIN_FIELD.get(field, field if field in form.fields else None), message
                     )
                 if not error.fields:
                     form.add_error(None, error.message)
@@ -89,24 +103,47 @@ def checkin(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, "reception/checkin.html", context, status=status)
 
 
+def _looks_like_phone(value: str) -> bool:
+    return len(value) >= 11 and value.replace(" ", "").replace("-", "").lstrip("+").isdigit()
+
+
 @login_required
 def checkin_preview(request: HttpRequest, project_id: int) -> HttpResponse:
+    """As the desk types: a booking code shows who is booked; a phone (or a booking) what judging
+    would decide and, for the queue, who is next. Answers with the previous result cleared."""
     project = _project(request, project_id, DESK_ROLES)
     value = request.GET.get("phone_or_code", "").strip()
     designated = request.GET.get("designated_consultant") or None
-    decision, error = None, None
-    if len(value) >= 11 and value.replace(" ", "").replace("-", "").lstrip("+").isdigit():
+    designated_id = int(designated) if designated and designated.isdigit() else None
+    decision, error, appointment, next_up, team_turn = None, None, None, None, None
+    phone = value if _looks_like_phone(value) else ""
+    # A code is looked up once it is whole: half-typed, it would only say "not found".
+    if len(value) >= CODE_LENGTH and not phone and CheckInForm.is_code_shaped(value):
+        appointment = appointment_find_for_checkin(project=project, code_or_phone=value)
+        if appointment is None:
+            error = _("没有找到今天有效的预约码 %(code)s，请核对，或改用手机号登记。") % {"code": value[:8]}
+        else:
+            phone, designated_id = appointment.phone, designated_id or appointment.consultant_id
+    if phone:
         try:
-            decision = preview_check_in(
-                project=project,
-                phone=value,
-                designated_consultant_id=int(designated) if designated and designated.isdigit() else None,
-            )
+            decision = preview_check_in(project=project, phone=phone, designated_consultant_id=designated_id)
         except DomainError as problem:
             error = next(iter(problem.fields.values()), problem.message)
-    return render(
-        request, "reception/_judging_preview.html", {"decision": decision, "error": error, "value": value}
-    )
+    if decision is not None and decision.from_rotation:
+        # In team mode the walk-in goes to the team whose turn it is, and to the head of its queue.
+        if is_team_mode(project.settings):
+            team_turn = team_choose(project=project, settings=project.settings)
+        entry = next_in_line(selectors.queue_for(project=project), team_turn)
+        next_up = entry.consultant if entry is not None else None
+    context = {
+        "decision": decision,
+        "error": error,
+        "value": value,
+        "appointment": appointment,
+        "next_up": next_up,
+        "team_turn": team_turn,
+    }
+    return render(request, "reception/_judging_preview.html", context)
 
 
 @login_required
@@ -147,6 +184,8 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
         if desk
         else None,
         "can_see_phone": user.pk == visit.customer.owner_id,
+        "can_take_over": visit.covering_for_id == user.pk
+        and visit.state in (VisitState.WAITING, VisitState.RECEIVING),
         "can_open_customer": desk or user.pk == visit.customer.owner_id,
         "active_nav": "checkin" if desk else "home",
         **checkout_context(visit=visit, viewer=user),
@@ -177,6 +216,29 @@ def visit_override_view(request: HttpRequest, visit_id: int) -> HttpResponse:
             messages.success(request, _("已改派。"))
     else:
         messages.error(request, _("请选择顾问并填写改派原因。"))
+    return redirect("reception:visit", visit_id=visit.pk)
+
+
+@login_required
+@require_POST
+def visit_registration_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """The needs were just saved on the visit page: the completeness flag is worked out again."""
+    visit = visit_registration_refresh(visit_id=_visit_for(request, visit_id).pk)
+    return render(request, "reception/_registration_badge.html", {"visit": visit})
+
+
+@login_required
+@require_POST
+def visit_take_over_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = _visit_for(request, visit_id)
+    try:
+        visit_take_over(visit_id=visit.pk, by=_user(request))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("reception:visit", visit_id=visit.pk)
+    messages.success(request, _("已接手，请到前台迎接客户。"))
     return redirect("reception:visit", visit_id=visit.pk)
 
 
