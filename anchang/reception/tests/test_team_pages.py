@@ -100,6 +100,20 @@ def test_the_rotation_api_adds_the_team_and_groups_the_queue_in_team_mode(
     assert set(body["queue"][0]) == {"consultant_id", "name", "state", "position", "team_id", "team"}
 
 
+def test_the_desk_preview_names_the_team_whose_turn_it_is(client_for, project, frontdesk, teams) -> None:
+    check_in(project=project, phone="13812340000", by=frontdesk, consent=True)  # the developer's turn
+
+    preview = client_for(frontdesk).get(
+        reverse("reception:checkin_preview", args=[project.pk]), {"phone_or_code": "13912345678"}
+    )
+
+    html = preview.content.decode()
+    assert "轮到 恒信代理 团队" in html
+    assert preview.context["next_up"] == teams["A"][0], (
+        "the head of the agency's queue, not of the whole queue"
+    )
+
+
 def test_the_fairness_page_counts_per_consultant_and_team_in_a_fixed_number_of_queries(
     client_for, project, frontdesk, manager, teams, django_assert_num_queries
 ) -> None:
