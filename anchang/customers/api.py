@@ -4,10 +4,11 @@ Mobiles leave masked (`138****1234`) unless the caller owns the customer; a full
 only comes from `POST /customers/{id}/reveal-phone`, which writes an access-log row each time.
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from anchang.accounts.api_access import request_user, visible_project
@@ -41,6 +42,10 @@ class CustomerFilters(Schema):
     project: Annotated[DbId | None, BlankIsNone] = Field(None, description="项目 ID；不填时为您的第一个项目")
     q: Annotated[str, Field(max_length=100), NoNul] = Field(
         "", description="姓名、拼音或首字母、手机尾号 4 位或完整手机号"
+    )
+    scope: Annotated[Literal["pool", "mine"] | None, BlankIsNone] = Field(
+        None,
+        description="pool：公客池（最近入池在前）；mine：我的客户（顾问；保护期先到期的在前）；不填：可见的全部",
     )
     limit: PageLimit = 50
     offset: PageOffset = 0
@@ -160,11 +165,21 @@ def _page(customers: QuerySet[Customer], *, limit: int, offset: int) -> tuple[li
     summary="客户列表与搜索（手机号脱敏）",
 )
 def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> CustomerPage:
-    """The desk and managers see the project's customers; a consultant their own and the pool."""
+    """The desk and managers see the project's customers; a consultant their own and the pool. `scope`
+    narrows to the pool page's or the my-customers page's list, in their order."""
     user = request_user(request)
     _require_customer_role(user)
     project = visible_project(user, filters.project)
-    customers = pool.customer_list_visible_to(user=user, project=project, q=filters.q)
+    if filters.scope == "pool":
+        if not pool.may_use_pool(user):
+            raise Forbidden()
+        customers = pool.pool_list(project=project, q=filters.q)
+    elif filters.scope == "mine":
+        if user.role != Role.CONSULTANT:
+            raise Forbidden(_("只有置业顾问有“我的客户”。"))
+        customers = pool.customers_of(consultant=user, project=project, q=filters.q).select_related("owner")
+    else:
+        customers = pool.customer_list_visible_to(user=user, project=project, q=filters.q)
     rows, count, estimate = _page(customers, limit=filters.limit, offset=filters.offset)
     return CustomerPage(
         items=[_list_item(user, customer) for customer in rows],
