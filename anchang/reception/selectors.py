@@ -1,10 +1,12 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from anchang.accounts.models import Role, User
+from anchang.customers.models import Attribution
 from anchang.inventory.models import Project
 from anchang.reception.models import (
     Appointment,
@@ -28,9 +30,13 @@ def queue_for(*, project: Project) -> list[RotationEntry]:
 
 
 def visits_in_progress(*, project: Project) -> QuerySet[Visit]:
+    """With `waiting_for_team`: the team a visitor's check-in named (one queue per team), else None,
+    read in the same query so the desk and the hall board can say whom a waiting visitor waits for."""
+    checked_in = Attribution.objects.filter(visit=OuterRef("pk"), replaces__isnull=True).order_by("pk")
     return (
         Visit.objects.filter(project=project, state__in=(VisitState.WAITING, VisitState.RECEIVING))
         .select_related("customer", "consultant", "covering_for")
+        .annotate(waiting_for_team=Subquery(checked_in.values(name=KT("inputs__team__team_name"))[:1]))
         .order_by("checked_in_at", "pk")
     )
 

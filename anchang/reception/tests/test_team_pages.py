@@ -257,6 +257,9 @@ def test_a_visitor_waiting_for_an_empty_team_is_on_the_hall_board(
 
     board = client_for(frontdesk).get(reverse("reception:hall", args=[project.pk]))
     assert [w.visit for w in board.context["waiting"]] == [visit]
+    assert "等 恒信代理" in board.content.decode(), "whom the visitor waits for"
+    desk = client_for(frontdesk).get(reverse("reception:desk_live", args=[project.pk]))
+    assert "等 恒信代理" in desk.content.decode()
 
 
 def test_the_admin_form_of_project_settings_refuses_shares_that_do_not_add_up(project, agency, teams) -> None:
