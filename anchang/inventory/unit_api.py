@@ -56,10 +56,11 @@ class RecentChangesOut(Schema):
     items: list[UnitChangeOut]
 
 
-def _change_out(row: Any, unit_label: str) -> UnitChangeOut:
+def _change_out(row: Any) -> UnitChangeOut:
+    """One historical row of a unit (simple_history's model: the unit's fields as they were then)."""
     return UnitChangeOut(
         unit_id=row.id,
-        unit=unit_label,
+        unit=f"{row.building.name} {row.number}",
         status=row.status,
         status_label=str(UnitStatus(row.status).label),
         at=row.history_date,
@@ -84,7 +85,9 @@ def unit_detail(request: HttpRequest, uid: DbId) -> UnitDetailOut:
     if unit is None or project_visible_to(user=user, project_id=unit.project_id) is None:
         raise NotFound()
     _require_board(request)
-    history = unit.history.select_related("history_user").order_by("-history_date")[:UNIT_HISTORY_LIMIT]
+    history = unit.history.select_related("history_user", "building").order_by("-history_date")[
+        :UNIT_HISTORY_LIMIT
+    ]
     return UnitDetailOut(
         id=unit.pk,
         building=unit.building.name,
@@ -101,7 +104,7 @@ def unit_detail(request: HttpRequest, uid: DbId) -> UnitDetailOut:
         status=unit.status,
         status_label=str(unit.get_status_display()),
         status_changed_at=unit.status_changed_at,
-        history=[_change_out(row, unit.label) for row in history],
+        history=[_change_out(row) for row in history],
     )
 
 
@@ -114,4 +117,4 @@ def unit_changes(request: HttpRequest, pid: int, filters: Query[RecentChangesFil
     project = visible_project(request_user(request), pid)
     _require_board(request)
     rows = recent_unit_changes(project=project, limit=filters.limit)
-    return RecentChangesOut(items=[_change_out(row, f"{row.building.name} {row.number}") for row in rows])
+    return RecentChangesOut(items=[_change_out(row) for row in rows])
