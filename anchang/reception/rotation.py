@@ -11,6 +11,7 @@ takes the next consultant; see `_lock_first`) and the write itself is a conditio
 IMMEDIATE transaction already serialises writers.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TypedDict
@@ -316,8 +317,18 @@ def queue_snapshot(*, project: Project, day: date | None = None) -> list[QueueRo
     ]
 
 
-def _assign_waiting_after_commit(project_id: int) -> None:
-    # Imported here: services import rotation, rotation hands waiting visitors back to services.
-    from anchang.reception.services import visit_assign_waiting
+# What hands waiting visitors to a consultant who is free again: `services.visit_assign_waiting`. It
+# claims from this queue and records the decision, so it builds on rotation; ReceptionConfig.ready
+# plugs it in here rather than rotation importing services (a circle).
+_assign_waiting: Callable[..., int] | None = None
 
-    visit_assign_waiting(project_id=project_id)
+
+def rotation_use_waiting_assigner(assign: Callable[..., int]) -> None:
+    """Set what `assign(project_id=…)` runs after the commit in which a consultant became free."""
+    global _assign_waiting
+    _assign_waiting = assign
+
+
+def _assign_waiting_after_commit(project_id: int) -> None:
+    if _assign_waiting is not None:
+        _assign_waiting(project_id=project_id)
