@@ -87,7 +87,7 @@ def _busy_state(facts: JudgingInputs, person: Person) -> str | None:
 def _why_not_free(facts: JudgingInputs, person: Person) -> str:
     state = _busy_state(facts, person)
     if state == QueueState.AWAY:
-        return _("暂离")
+        return _("暂时离开")
     if state == QueueState.RECEIVING:
         return _("正在接待其他客户")
     return _("不在岗")

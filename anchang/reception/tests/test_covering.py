@@ -43,7 +43,7 @@ def _protected(**extra: object) -> JudgingInputs:
     )
 
 
-@pytest.mark.parametrize(("state", "why"), [(QueueState.AWAY, "暂离"), (QueueState.RECEIVING, "正在接待")])
+@pytest.mark.parametrize(("state", "why"), [(QueueState.AWAY, "暂时离开"), (QueueState.RECEIVING, "正在接待")])
 def test_judging_covers_for_an_owner_who_is_away_or_receiving(state: str, why: str) -> None:
     decision = judge(_protected(queue=_queue(wang=state, li="waiting", zhao="waiting")))
     assert (decision.rule, decision.covering_for, decision.from_rotation) == (R_COVER, WANG, True)
