@@ -77,6 +77,7 @@ def rotation_sign_in(*, project: Project, consultant: User, by: User) -> Rotatio
             )
             _log(entry, "sign_in", by=by)
             entry.refresh_from_db()
+            transaction.on_commit(lambda: _assign_waiting_after_commit(project.pk))
         return entry
     try:
         with transaction.atomic():
@@ -93,6 +94,8 @@ def rotation_sign_in(*, project: Project, consultant: User, by: User) -> Rotatio
     except IntegrityError:  # the same consultant signed in twice at once: one entry is enough
         return RotationEntry.objects.get(project=project, day=day, consultant=consultant)
     _log(entry, "sign_in", by=by)
+    # Visitors may be waiting for exactly this person's team (one queue per team, no overflow).
+    transaction.on_commit(lambda: _assign_waiting_after_commit(project.pk))
     return entry
 
 
