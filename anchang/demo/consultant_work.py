@@ -7,20 +7,17 @@ history customers there as it would in production.
 """
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from anchang.customers.models import Customer
+from anchang.demo.context import DemoContext
 from anchang.followups.models import FollowUp
-
-if TYPE_CHECKING:
-    from anchang.demo.loader import DemoContext
 
 RECENT_DAYS = 7
 
 
-def load_consultant_work(ctx: "DemoContext") -> None:
+def load_consultant_work(ctx: DemoContext) -> None:
     now = timezone.now()
     created = 0
     for project in ctx.projects.values():

@@ -17,7 +17,6 @@ their `Hold` row, keyed on "held unit without an open hold", so that the holds p
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -32,10 +31,8 @@ from anchang.deals.services import (
     subscription_contract,
     subscription_create,
 )
+from anchang.demo.context import HIGH_RISE, TOWNHOUSE, DemoContext
 from anchang.inventory.models import Project, Unit, UnitStatus
-
-if TYPE_CHECKING:
-    from anchang.demo.loader import DemoContext
 
 BACKFILL_HOLD_REASON = "开盘前预留，择机加推"
 DEPOSIT = Decimal("50000.00")
@@ -52,7 +49,7 @@ class DealPlan:
 
 
 PLANS: dict[str, tuple[DealPlan, ...]] = {
-    "jinlan-binjiang": (
+    HIGH_RISE: (
         DealPlan(20, Decimal("0.01"), "contracted", signed_after=5),
         DealPlan(18, Decimal("0"), "contracted", signed_after=6),
         DealPlan(15, Decimal("0.03"), "approved"),
@@ -62,7 +59,7 @@ PLANS: dict[str, tuple[DealPlan, ...]] = {
         DealPlan(3, Decimal("0"), "active"),
         DealPlan(1, Decimal("0.05"), "pending"),
     ),
-    "jinlan-yunxi": (
+    TOWNHOUSE: (
         DealPlan(19, Decimal("0.01"), "contracted", signed_after=7),
         DealPlan(11, Decimal("0"), "active"),
         DealPlan(7, Decimal("0.02"), "cancelled"),
@@ -71,12 +68,12 @@ PLANS: dict[str, tuple[DealPlan, ...]] = {
 }
 # (project, reason, expires tomorrow at 18:00?)
 HOLDS: tuple[tuple[str, str, bool], ...] = (
-    ("jinlan-binjiang", "领导预留：老业主推荐客户明日来看", True),
-    ("jinlan-binjiang", "顶层景观房，二期加推时调价", False),
+    (HIGH_RISE, "领导预留：老业主推荐客户明日来看", True),
+    (HIGH_RISE, "顶层景观房，二期加推时调价", False),
 )
 
 
-def load_deals(ctx: "DemoContext") -> None:
+def load_deals(ctx: DemoContext) -> None:
     _backfill_holds(ctx)
     manager = ctx.users["manager"]
     for code, plans in PLANS.items():
@@ -134,7 +131,7 @@ def _spread(units: QuerySet[Unit], n: int) -> list[Unit]:
     return ordered[::step][:n]
 
 
-def _make_deal(ctx: "DemoContext", plan: DealPlan, *, unit: Unit, customer: Customer, manager: User) -> None:
+def _make_deal(ctx: DemoContext, plan: DealPlan, *, unit: Unit, customer: Customer, manager: User) -> None:
     seller = customer.owner or manager
     day = timezone.localdate(ctx.now) - timedelta(days=plan.days_ago)
     moment = timezone.make_aware(datetime.combine(day, time(10, 30))) + timedelta(minutes=17 * plan.days_ago)
@@ -196,7 +193,7 @@ def _backdate(subscription: Subscription, moments: dict[str, datetime], *, now: 
         events.filter(kind=EventKind.CANCELLED).update(at=min(cancelled, now))
 
 
-def _backfill_holds(ctx: "DemoContext") -> None:
+def _backfill_holds(ctx: DemoContext) -> None:
     """Held units from the units step get the hold row that should stand behind their status."""
     manager = ctx.users["manager"]
     open_holds = Hold.objects.filter(released_at__isnull=True).values("unit_id")

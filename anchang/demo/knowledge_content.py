@@ -15,24 +15,16 @@ nothing.
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from anchang.demo.context import HIGH_RISE, TOWNHOUSE, DemoContext
 from anchang.inventory.models import Project
 from anchang.knowledge.models import Article, ArticleKind
 from anchang.knowledge.services import article_create
 from anchang.reception.models import Station, Visit, VisitKind, VisitState, VisitStation
 from anchang.reception.stations import stations_ensure_defaults
 from anchang.reception.vip import local_day_bounds
-
-if TYPE_CHECKING:
-    from anchang.demo.loader import DemoContext
-
-# The loader's project codes, repeated rather than imported: the loader imports this module for its
-# DEMO_STEPS, and importing the loader back from here would be circular.
-HIGH_RISE = "jinlan-binjiang"
-TOWNHOUSE = "jinlan-yunxi"
 
 
 @dataclass(frozen=True)
@@ -689,7 +681,7 @@ def demo_articles(project_code: str, project_name: str) -> list[ArticleSpec]:
     return [*_shared_scripts(project_name), *own_scripts, *facts, *_phrases(project_name)]
 
 
-def load_knowledge(ctx: "DemoContext") -> None:
+def load_knowledge(ctx: DemoContext) -> None:
     for code in (HIGH_RISE, TOWNHOUSE):
         project = ctx.projects.get(code)
         if project is None:
@@ -728,7 +720,7 @@ def _skipped_for(visit: Visit) -> set[str]:
     return {"registration", "negotiation"}
 
 
-def _tick_earlier_first_visits(ctx: "DemoContext", project: Project) -> int:
+def _tick_earlier_first_visits(ctx: DemoContext, project: Project) -> int:
     today_start, _ = local_day_bounds(timezone.localdate(ctx.now))
     route = list(Station.objects.filter(project=project, is_active=True).order_by("sort_order", "pk"))
     visits = list(

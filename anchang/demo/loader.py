@@ -25,7 +25,7 @@ import random
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -49,6 +49,7 @@ from anchang.customers.models import (
 )
 from anchang.customers.names import name_initials, name_pinyin
 from anchang.demo.consultant_work import load_consultant_work
+from anchang.demo.context import HIGH_RISE, TOWNHOUSE, DemoContext
 from anchang.demo.deals_steps import load_deals
 from anchang.demo.knowledge_content import load_knowledge
 from anchang.demo.names import HETERONYM_SURNAMES, draw_name
@@ -89,9 +90,6 @@ DEVELOPER = "developer"
 AGENCY = "agency"
 CHANNEL_EAST = "channel_east"
 CHANNEL_RIVER = "channel_river"
-
-HIGH_RISE = "jinlan-binjiang"
-TOWNHOUSE = "jinlan-yunxi"
 
 
 # --- what the demo contains -------------------------------------------------------------------------
@@ -537,23 +535,6 @@ APPOINTMENT_STEP = timedelta(minutes=30)
 
 
 # --- loading ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class DemoContext:
-    """What the steps so far have loaded, by key, for the steps after them."""
-
-    now: datetime
-    companies: dict[str, Company] = field(default_factory=dict)
-    teams: dict[str, Team] = field(default_factory=dict)
-    projects: dict[str, Project] = field(default_factory=dict)
-    users: dict[str, User] = field(default_factory=dict)
-    # Rows created in this run, by the model's plural verbose name, in the order they were loaded.
-    created: dict[str, int] = field(default_factory=dict)
-
-    def record_created(self, model: type[models.Model], count: int) -> None:
-        label = str(model._meta.verbose_name_plural)
-        self.created[label] = self.created.get(label, 0) + count
 
 
 def load_companies(ctx: DemoContext) -> None:

@@ -12,7 +12,6 @@ Reservations, the draw and the opening go through the same code the pages use.
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -31,9 +30,7 @@ from anchang.deals.opening import (
     opening_session_open,
 )
 from anchang.deals.services import reservation_create
-
-if TYPE_CHECKING:
-    from anchang.demo.loader import DemoContext
+from anchang.demo.context import HIGH_RISE, DemoContext
 
 SESSION_NAME = "滨江府首次开盘"
 RESERVATIONS = 40
@@ -54,9 +51,7 @@ def opening_start(now: datetime) -> datetime:
     return min(morning, floored)
 
 
-def load_opening_day(ctx: "DemoContext") -> None:
-    from anchang.demo.loader import HIGH_RISE
-
+def load_opening_day(ctx: DemoContext) -> None:
     project = ctx.projects[HIGH_RISE]
     if OpeningSession.objects.filter(project=project, name=SESSION_NAME).exists():
         return
