@@ -1,4 +1,5 @@
-"""GET /projects/{pid}/today: the figures of the manager's home page and the hall board's header.
+"""GET /projects/{pid}/today: the figures of the manager's home page and the hall board's header;
+GET /overview: the administrator's home page.
 
 The rows behind each figure have their own endpoints (visits, rotation, appointments, vip-tasks,
 follow-ups, units); this answer only counts, with a fixed number of aggregate queries.
@@ -18,6 +19,11 @@ from anchang.followups.selectors import overdue_counts_by_consultant
 from anchang.inventory.selectors import unit_status_summary
 from anchang.reception import selectors as reception
 from anchang.reception.vip import local_day_bounds, vip_tasks_overdue
+from anchang.workspace.selectors import (
+    active_users_by_role,
+    companies_with_user_counts,
+    projects_with_unit_counts,
+)
 
 router = Router(tags=["workspace"])
 
@@ -124,4 +130,55 @@ def today_get(request: HttpRequest, pid: int) -> TodayOut:
             sold_amount=units.sold_amount,
             available_amount=units.available_amount,
         ),
+    )
+
+
+class CompanyCount(Schema):
+    id: int
+    name: str
+    kind: str
+    users: int
+
+
+class ProjectCount(Schema):
+    id: int
+    name: str
+    city: str
+    units: int
+
+
+class RoleCount(Schema):
+    role: str
+    role_label: str
+    users: int
+
+
+class OverviewOut(Schema):
+    companies: list[CompanyCount]
+    projects: list[ProjectCount]
+    active_users_by_role: list[RoleCount]
+
+
+@router.get(
+    "/overview",
+    response={200: OverviewOut, **error_responses(401, 403)},
+    summary="系统概况：公司、项目与各角色在用账号数（系统管理员）",
+)
+def overview_get(request: HttpRequest) -> OverviewOut:
+    user = request_user(request)
+    if not user.sees_all_projects:
+        raise Forbidden()
+    return OverviewOut(
+        companies=[
+            CompanyCount(id=c.pk, name=c.name, kind=c.kind, users=c.n_users)
+            for c in companies_with_user_counts()
+        ],
+        projects=[
+            ProjectCount(id=p.pk, name=p.name, city=p.city, units=p.n_units)
+            for p in projects_with_unit_counts(user=user)
+        ],
+        active_users_by_role=[
+            RoleCount(role=role, role_label=str(Role(role).label), users=n)
+            for role, n in active_users_by_role()
+        ],
     )

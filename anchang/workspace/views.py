@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from anchang.accounts.models import Company, Role, User
+from anchang.accounts.models import Role, User
 from anchang.accounts.navigation import current_project
-from anchang.accounts.selectors import project_list_visible_to, staff_of_project
+from anchang.accounts.selectors import staff_of_project
 from anchang.customers.pool import protection_ending_soon
 from anchang.followups.selectors import followups_due_for, overdue_counts_by_consultant
 from anchang.inventory.models import Project
@@ -16,19 +16,18 @@ from anchang.inventory.selectors import available_by_bedrooms, recent_unit_chang
 from anchang.reception import selectors as reception
 from anchang.reception.models import QueueState, Visit, VisitState
 from anchang.reception.vip import vip_task_rows, vip_tasks_for_role_on, vip_tasks_overdue
+from anchang.workspace.selectors import (
+    active_users_by_role,
+    companies_with_user_counts,
+    projects_with_unit_counts,
+)
 
 
 def _admin(user: User) -> dict[str, object]:
     return {
-        "companies": Company.objects.annotate(n_users=Count("users", distinct=True)).order_by("kind", "name"),
-        "projects": project_list_visible_to(user=user).annotate(n_units=Count("units", distinct=True)),
-        "users_by_role": [
-            (Role(row["role"]).label, row["n"])
-            for row in User.objects.filter(is_active=True)
-            .values("role")
-            .annotate(n=Count("pk"))
-            .order_by("role")
-        ],
+        "companies": companies_with_user_counts(),
+        "projects": projects_with_unit_counts(user=user),
+        "users_by_role": [(Role(role).label, n) for role, n in active_users_by_role()],
     }
 
 

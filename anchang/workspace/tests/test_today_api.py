@@ -91,3 +91,27 @@ def test_query_budget(client, project, manager, api_token_for, django_assert_max
         response = client.get(url(project), headers=headers)
 
     assert response.json()["visits"]["total"] == rows
+
+
+def test_the_administrator_s_overview(
+    client, project, admin_user, manager, consultant, api_token_for
+) -> None:
+    response = client.get("/api/v1/overview", headers=api_token_for(admin_user))
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert {"id": project.pk, "name": project.name, "city": project.city, "units": 12} in body["projects"]
+    by_role = {row["role"]: row for row in body["active_users_by_role"]}
+    assert by_role["manager"]["users"] == 1 and by_role["consultant"]["role_label"] == "置业顾问"
+    assert all(set(company) == {"id", "name", "kind", "users"} for company in body["companies"])
+    assert client.get("/api/v1/overview", headers=api_token_for(manager)).status_code == 403
+
+
+def test_the_overview_query_budget(
+    client, project, admin_user, api_token_for, django_assert_max_num_queries
+) -> None:
+    headers = api_token_for(admin_user)
+
+    # token and user, companies, projects, users per role
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/v1/overview", headers=headers).status_code == 200
