@@ -4,8 +4,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import transaction
@@ -76,14 +78,39 @@ print("CODE", project_with_units(buildings=1, floors=1, units_per_floor=1).code)
 """
 
 
-def test_two_processes_booking_from_one_address_share_one_limit(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own for the processes below: a SQLite file, or (when the tests run on
+    PostgreSQL) a fresh database on the same server, dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+        return
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith("postgres"):
+        pytest.skip("needs PostgreSQL: `make test` runs it against a throwaway cluster")
+    import psycopg
+
+    name = f"ratelimit_{os.getpid()}"
+    admin = urlsplit(server)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlsplit(server)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_two_processes_booking_from_one_address_share_one_limit(
+    tmp_path: Path, shared_database_url: str
+) -> None:
     """Two app processes (two gunicorn workers, or two servers) on one database: ten bookings an
     hour from one address in all, not ten per process as a per-process cache would allow."""
     from anchang.reception.appointments import ONLINE_BOOKINGS_PER_IP_PER_HOUR
 
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
+        "DATABASE_URL": shared_database_url,
         "ANCHANG_VAR_DIR": str(tmp_path),
         "LOG_FORMAT": "plain",
     }
