@@ -1,7 +1,7 @@
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -66,7 +66,10 @@ def _manager(project: Project, user: User) -> dict[str, object]:
 
 
 def _consultant(project: Project, user: User) -> dict[str, object]:
-    mine = list(reception.visits_in_progress(project=project).filter(consultant=user))
+    # With the visitors a colleague receives for them (代接待): they take over from here with one tap.
+    mine = list(
+        reception.visits_in_progress(project=project).filter(Q(consultant=user) | Q(covering_for=user))
+    )
     queue = reception.queue_for(project=project)
     return {
         "my_visits": mine,

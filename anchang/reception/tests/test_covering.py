@@ -43,7 +43,9 @@ def _protected(**extra: object) -> JudgingInputs:
     )
 
 
-@pytest.mark.parametrize(("state", "why"), [(QueueState.AWAY, "暂时离开"), (QueueState.RECEIVING, "正在接待")])
+@pytest.mark.parametrize(
+    ("state", "why"), [(QueueState.AWAY, "暂时离开"), (QueueState.RECEIVING, "正在接待")]
+)
 def test_judging_covers_for_an_owner_who_is_away_or_receiving(state: str, why: str) -> None:
     decision = judge(_protected(queue=_queue(wang=state, li="waiting", zhao="waiting")))
     assert (decision.rule, decision.covering_for, decision.from_rotation) == (R_COVER, WANG, True)
@@ -194,3 +196,14 @@ def test_the_visit_page_offers_the_owner_the_take_over_button(
     answer = client.post(f"/visits/{visit.pk}/take-over/", follow=True)
     assert "已接手" in answer.content.decode() and "我已到场，接手接待" not in answer.content.decode()
     assert Visit.objects.get(pk=visit.pk).consultant == on_duty[0]
+
+
+def test_the_owners_phone_page_lists_the_covered_visitor_with_the_take_over_button(
+    client_for, project, frontdesk, on_duty
+) -> None:
+    visit = _covered_visit(project, frontdesk, on_duty)
+    client = client_for(on_duty[0])
+    home = client.get("/").content.decode()
+    assert "顾问2 正在代您接待这位客户" in home and f"/visits/{visit.pk}/take-over/" in home
+    assert client.post(f"/visits/{visit.pk}/take-over/").status_code == 302
+    assert "正在代您接待" not in client.get("/").content.decode()
