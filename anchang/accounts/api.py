@@ -19,10 +19,22 @@ MAX_PASSWORD_LENGTH = 4096
 
 class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = ApiToken.user_for(token)
+        user = ApiToken.user_for(token, project_id=_path_project_id(request))
         if user is not None:
             request.user = user
         return user
+
+
+def _path_project_id(request: HttpRequest) -> int | None:
+    """The `{pid}` of a /projects/{pid}/… path: the token lookup then loads that project too."""
+    match = request.resolver_match
+    raw = match.kwargs.get("pid") if match is not None else None
+    try:
+        pid = int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None  # a malformed id: the operation's own validation answers it
+    # Only ids a database key can hold; anything else is the operation's own 404 or 422.
+    return pid if pid is not None and 0 < pid < 2**63 else None
 
 
 class TokenIn(Schema):

@@ -18,11 +18,16 @@ def request_user(request: HttpRequest) -> User:
 def visible_project(user: User, project_id: int | None) -> Project:
     """The project `project_id`, or with no id the caller's first project; a project the caller is not a
     member of answers 404 exactly like one that does not exist (api.md)."""
-    project = (
-        project_visible_to(user=user, project_id=project_id)
-        if project_id is not None
-        else project_list_visible_to(user=user).first()
-    )
+    # A member's project of the request path came with the token (`ApiToken.user_for`), membership
+    # checked; the user object lives for this one request.
+    preloaded: dict[int, Project] = getattr(user, "api_projects", {})
+    project = preloaded.get(project_id) if project_id is not None else None
+    if project is None:
+        project = (
+            project_visible_to(user=user, project_id=project_id)
+            if project_id is not None
+            else project_list_visible_to(user=user).first()
+        )
     if project is None:
         raise NotFound(_("项目不存在，或您无权查看。"))
     return project

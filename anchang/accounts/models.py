@@ -151,6 +151,24 @@ class ApiToken(models.Model):
         return cls.objects.create(user=user, key_hash=_hash_token(raw), expires_at=expires_at), raw
 
     @classmethod
-    def user_for(cls, raw: str) -> User | None:
-        token = cls.objects.active().select_related("user").filter(key_hash=_hash_token(raw)).first()
+    def user_for(cls, raw: str, *, project_id: int | None = None) -> User | None:
+        """The token's user. With the project the request is about, a member's token, user, project and
+        its settings come back in one query, and the project rides along on `user.api_projects` for
+        `visible_project`; anyone else (an admin without membership, a stranger) takes the plain path."""
+        key_hash = _hash_token(raw)
+        if project_id is not None:
+            membership = (
+                ProjectMembership.objects.filter(
+                    project_id=project_id,
+                    user__is_active=True,
+                    user__api_tokens__key_hash=key_hash,
+                    user__api_tokens__expires_at__gt=timezone.now(),
+                )
+                .select_related("user", "project__company", "project__settings")
+                .first()
+            )
+            if membership is not None:
+                membership.user.api_projects = {project_id: membership.project}  # type: ignore[attr-defined]
+                return membership.user
+        token = cls.objects.active().select_related("user").filter(key_hash=key_hash).first()
         return token.user if token else None

@@ -14,9 +14,9 @@ IMMEDIATE transaction already serialises writers.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Max, Min, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,10 +152,8 @@ def rotation_claim_next(
     Must run inside the caller's transaction (the check-in), so the claim and the visit commit together.
     """
     day = today()
-    waiting = (
-        RotationEntry.objects.filter(project=project, day=day, state=Q.WAITING)
-        .order_by("position", "pk")
-        .select_related("consultant")
+    waiting = RotationEntry.objects.filter(project=project, day=day, state=Q.WAITING).order_by(
+        "position", "pk"
     )
     if team_key is not None:
         waiting = waiting.filter(team_key=team_key)
@@ -163,14 +161,23 @@ def rotation_claim_next(
         waiting = waiting.exclude(
             Exists(_covered_today(project, day).filter(covering_for_id=OuterRef("consultant_id")))
         )
-    while (entry := _lock_first(waiting)) is not None:
+    if connection.vendor == "postgresql":
+        claim = _claim_unlocked_first(waiting, consumes_turn=consumes_turn)
+        if claim is not None:
+            return claim
+        # Nobody waiting, or every waiting row is being claimed by another desk: wait for those.
+        while (entry := _lock_first(waiting, skip_locked=False)) is not None:
+            if _claim(entry, consumes_turn=consumes_turn):
+                return _claimed(entry, consumes_turn)
+        return None
+    while (entry := _lock_first(waiting, skip_locked=True)) is not None:
         if _claim(entry, consumes_turn=consumes_turn):
             return _claimed(entry, consumes_turn)
     return None
 
 
-def _lock_first(waiting: QuerySet[RotationEntry]) -> RotationEntry | None:
-    """The first waiting row, locked (PostgreSQL).
+def _lock_first(waiting: QuerySet[RotationEntry], *, skip_locked: bool) -> RotationEntry | None:
+    """The first waiting row, locked (PostgreSQL; SQLite's IMMEDIATE transaction already holds the lock).
 
     `SKIP LOCKED` first: a consultant another desk is claiming this very moment is passed over for
     the next one, so two desks at the same second get the first and the second consultant without
@@ -178,10 +185,55 @@ def _lock_first(waiting: QuerySet[RotationEntry]) -> RotationEntry | None:
     `FOR UPDATE`) and re-read: the other check-in may roll back and leave its consultant free, and a
     visitor must not be sent to the waiting area while a consultant is free.
     """
-    entry = waiting.select_for_update(of=("self",), skip_locked=True).first()
+    waiting = waiting.select_related("consultant")
+    entry = waiting.select_for_update(of=("self",), skip_locked=True).first() if skip_locked else None
     if entry is None:
         entry = waiting.select_for_update(of=("self",)).first()
     return entry
+
+
+def _claim_unlocked_first(waiting: QuerySet[RotationEntry], *, consumes_turn: bool) -> Claim | None:
+    """PostgreSQL: the `SKIP LOCKED` step of `_lock_first`, `_claim` and `_claimed` in one statement.
+
+    `UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING` marks the first row no
+    other desk is claiming; a data-modifying CTE logs the claim and the answer carries the consultant.
+    One round trip instead of four on the busiest write. None when no such row exists.
+    """
+    first = waiting.select_for_update(of=("self",), skip_locked=True).values("pk")[:1]
+    first_sql, first_params = first.query.get_compiler(connection=connection).as_sql()
+    qn = connection.ops.quote_name
+    entry_fields = RotationEntry._meta.concrete_fields
+    user_fields = User._meta.concrete_fields
+    event = {f.name: qn(f.column) for f in RotationEvent._meta.concrete_fields}
+    event_columns = ", ".join(event[name] for name in ("entry", "kind", "at", "by", "reason", "visit"))
+    receptions = qn(RotationEntry._meta.get_field("receptions").column)
+    sets = f"{qn('state')} = %s, {qn('state_changed_at')} = %s"
+    if consumes_turn:
+        sets += f", {receptions} = {receptions} + 1"
+    sql = (
+        f"WITH claimed AS (UPDATE {qn(RotationEntry._meta.db_table)} SET {sets}"
+        f" WHERE {qn('id')} = ({first_sql}) AND {qn('state')} = %s"
+        f" RETURNING {', '.join(qn(f.column) for f in entry_fields)}),"
+        f" logged AS (INSERT INTO {qn(RotationEvent._meta.db_table)}"
+        f" ({event_columns})"
+        f" SELECT {qn('id')}, %s, %s, NULL, '', NULL FROM claimed)"
+        f" SELECT {', '.join('claimed.' + qn(f.column) for f in entry_fields)},"
+        f" {', '.join('u.' + qn(f.column) for f in user_fields)}"
+        f" FROM claimed JOIN {qn(User._meta.db_table)} u"
+        f" ON u.{qn(User._meta.pk.column)} = claimed.{qn(RotationEntry._meta.get_field('consultant').column)}"
+    )
+    now = timezone.now()
+    params = (Q.RECEIVING, now, *first_params, Q.WAITING, "claim_turn" if consumes_turn else "claim", now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    split = len(entry_fields)
+    entry = RotationEntry.from_db(connection.alias, [f.attname for f in entry_fields], found[:split])
+    consultant = User.from_db(connection.alias, [f.attname for f in user_fields], found[split:])
+    entry.consultant = consultant
+    return Claim(entry=entry, consultant=consultant)
 
 
 def _claimed(entry: RotationEntry, consumes_turn: bool) -> Claim:
@@ -314,10 +366,20 @@ class QueueRow(TypedDict):
 
 
 def queue_snapshot(*, project: Project, day: date | None = None) -> list[QueueRow]:
-    return [
-        QueueRow(consultant_id=e.consultant_id, state=e.state, position=e.position)
-        for e in RotationEntry.objects.filter(project=project, day=day or today()).order_by("position", "pk")
-    ]
+    return [queue_row(row) for row in queue_snapshot_rows(project=project, day=day)]
+
+
+def queue_row(row: dict[str, Any]) -> QueueRow:
+    return QueueRow(consultant_id=row["consultant_id"], state=row["state"], position=row["position"])
+
+
+def queue_snapshot_rows(*, project: Project, day: date | None = None, **extra: Any) -> list[dict[str, Any]]:
+    """The day's queue as plain rows (no model objects: every check-in reads it). `extra` annotations
+    ride along on every row, for a caller that folds a check of its own into this one query."""
+    rows = RotationEntry.objects.filter(project=project, day=day or today()).order_by("position", "pk")
+    if extra:
+        rows = rows.annotate(**extra)
+    return list(rows.values("consultant_id", "state", "position", *extra))
 
 
 # What hands waiting visitors to a consultant who is free again: `services.visit_assign_waiting`. It

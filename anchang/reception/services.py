@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anchang.accounts.models import ProjectMembership, Role, User
-from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PhoneInvalid
 from anchang.core.notifications import notify
 from anchang.core.phones import normalize_mainland_mobile
 from anchang.core.privacy import public_name
@@ -30,10 +30,15 @@ from anchang.customers.needs import needs_intent_update
 from anchang.customers.services import customer_apply_ownership, customer_apply_visit, customer_take_ownership
 from anchang.inventory.models import Project, ProjectSettings
 from anchang.reception import rotation
-from anchang.reception.appointments import appointment_find_for_checkin, appointment_mark_checked_in
+from anchang.reception.appointments import (
+    appointment_find_for_checkin,
+    appointment_mark_checked_in,
+    appointments_booked_today,
+)
 from anchang.reception.judging import Decision, JudgingInputs, Person, judge
 from anchang.reception.models import Appointment, QueueState, Visit, VisitKind, VisitState
 from anchang.reception.registration import registration_missing, visit_registration_refresh
+from anchang.reception.tasks import check_in_follow_up
 from anchang.reception.teams.queues import TeamChoice, is_team_mode, team_choice_waiting, team_claim
 
 
@@ -72,6 +77,34 @@ def _appointment_for(project: Project, code: str | None, phone: str) -> Appointm
             )
         return appointment
     return appointment_find_for_checkin(project=project, code_or_phone=phone) if phone else None
+
+
+@dataclass(frozen=True)
+class _FirstLook:
+    queue: list[rotation.QueueRow]
+    booked: bool  # the phone has a booking for today: read it
+    known: bool  # the phone is a customer somewhere in the developer's company: read (and lock) them
+
+
+def _first_look(*, project: Project, phone: str) -> "_FirstLook | None":
+    """Today's queue with two existence checks riding on it (one statement instead of three reads).
+
+    None when it cannot tell: an invalid phone (the normal path reports it) or an empty queue (no row
+    to carry the checks); the caller then reads the booking and the customer as before.
+    """
+    try:
+        normalized = normalize_mainland_mobile(phone)
+    except PhoneInvalid:
+        return None
+    rows = rotation.queue_snapshot_rows(
+        project=project,
+        booked=Exists(appointments_booked_today(project=project).filter(phone=normalized)),
+        known=Exists(Customer.objects.filter(phone=normalized, project__company_id=project.company_id)),
+    )
+    if not rows:
+        return None
+    queue = [rotation.queue_row(row) for row in rows]
+    return _FirstLook(queue=queue, booked=rows[0]["booked"], known=rows[0]["known"])
 
 
 @dataclass
@@ -229,7 +262,10 @@ def _check_in_once(
         raise InvalidInput(fields={"name": _("姓名最多 50 个字。")})
     if party_size is not None and not 1 <= party_size <= 50:
         raise InvalidInput(fields={"party_size": _("来访人数应在 1–50 之间。")})
-    appointment = _appointment_for(project, appointment_code, phone)
+    # The usual walk-in costs one read here: the queue, whether the phone booked for today and whether
+    # the company knows it (`_first_look`); the booking and the customer are read only if they exist.
+    look = _first_look(project=project, phone=phone) if phone and not appointment_code else None
+    appointment = _appointment_for(project, appointment_code, phone) if look is None or look.booked else None
     # The visitor agreed to the privacy notice when booking: a scanned code needs no second tick.
     if not consent and (appointment is None or appointment.consent_at is None):
         raise InvalidInput(fields={"consent": _("请先取得访客对隐私告知的同意。")})
@@ -249,7 +285,11 @@ def _check_in_once(
 
     settings = project.settings
     now = timezone.now()
-    found = customer_for_check_in(project=project, phone=normalized, lock=True)
+    found = (
+        customer_for_check_in(project=project, phone=normalized, lock=True)
+        if look is None or look.known
+        else CustomerFound(customer=None, is_company_owner=False, owner_on_project=False)
+    )
     # The customer row is written once, at the end, with everything this visit changes (one
     # statement and one history row instead of one per step — check-in is the busiest write).
     created = found.customer is None
@@ -266,7 +306,7 @@ def _check_in_once(
         changed.add("household_of")
     # A family member's first visit under a new phone is judged as the household's return visit.
     judged = household if household is not None and customer.first_visit_at is None else found
-    queue = rotation.queue_snapshot(project=project)
+    queue = look.queue if look is not None else rotation.queue_snapshot(project=project)
     facts = judging_inputs(
         settings=settings, phone=normalized, found=judged, designated=designated, queue=queue, now=now
     )
@@ -297,10 +337,16 @@ def _check_in_once(
         )
         consultant = claim.consultant if claim else None
     elif decision.from_rotation:
-        claim = rotation.rotation_claim_next(
-            project=project,
-            consumes_turn=decision.consumes_turn,
-            skip_owners_with_customer_on_site=settings.one_customer_at_a_time,
+        # The snapshot just read shows nobody waiting: no claim can succeed, so its locking reads are
+        # skipped. A consultant freed after the snapshot takes the visitor through visit_assign_waiting.
+        claim = (
+            rotation.rotation_claim_next(
+                project=project,
+                consumes_turn=decision.consumes_turn,
+                skip_owners_with_customer_on_site=settings.one_customer_at_a_time,
+            )
+            if any(row["state"] == QueueState.WAITING for row in queue)
+            else None
         )
         consultant = claim.consultant if claim else None
     elif decision.consultant is not None:
@@ -318,6 +364,7 @@ def _check_in_once(
     )
     if team_choice is not None:
         explanation = team_choice.explain(explanation, received=consultant is not None)
+
     # A colleague standing in for a named consultant moves no ownership: the customer is the named one's.
     new_owner = covering_for or consultant
     if new_owner is not None and decision.takes_ownership:
@@ -397,9 +444,15 @@ def _check_in_once(
             data={"visit_id": visit.pk, "rule": rule},
         ),
     )
-    if consultant is not None:
-        events.extend(_notify_assignment(visit=visit, consultant=consultant, settings=settings, by=by))
-    CustomerEvent.objects.bulk_create(events)
+    # The visitor waits for none of this: the notices and the timeline rows are written by the worker
+    # from one task row inserted in this transaction, so they commit with the visit or not at all.
+    check_in_follow_up.enqueue(
+        visit_id=visit.pk,
+        consultant_id=consultant.pk if consultant else None,
+        covering_for_id=covering_for.pk if covering_for else None,
+        by_id=by.pk,
+        events=[_event_record(event) for event in events],
+    )
     if appointment is not None:
         appointment_mark_checked_in(appointment=appointment, visit_id=visit.pk)
     return CheckIn(
@@ -407,10 +460,22 @@ def _check_in_once(
     )
 
 
+# What every visit of a known customer changes: the visit itself is the record of it (Visit, Attribution).
+_VISIT_TIME_FIELDS = frozenset({"last_visit_at", "protected_until"})
+
+
 def _save_customer(customer: Customer, *, created: bool, changed: set[str]) -> None:
     if not created:
-        if changed:
-            customer.save(update_fields=[*sorted(changed), "name_pinyin", "name_initials", "updated_at"])
+        if changed <= _VISIT_TIME_FIELDS:
+            # A returning visitor whose owner, stage and details stay: one UPDATE of the visit times,
+            # no 拼音 recomputed for an unchanged name and no history row (history keeps the details).
+            customer.updated_at = timezone.now()
+            Customer.objects.filter(pk=customer.pk).update(
+                **{field: getattr(customer, field) for field in changed}, updated_at=customer.updated_at
+            )
+        else:
+            derived = ["name_pinyin", "name_initials"] if "name" in changed else []
+            customer.save(update_fields=[*sorted(changed), *derived, "updated_at"])
         return
     try:
         customer.save(force_insert=True)
@@ -419,6 +484,70 @@ def _save_customer(customer: Customer, *, created: bool, changed: set[str]) -> N
         # No savepoint of its own: the exception leaves `_check_in_once`'s atomic block, which rolls
         # the whole attempt back (claim included) before `check_in` judges again.
         raise _NewPhoneRaced from error
+
+
+def _event_record(event: CustomerEvent) -> dict[str, Any]:
+    """A timeline row, unsaved, as task arguments (JSON); the related objects hold the saved ids."""
+    return {
+        "customer_id": event.customer.pk,
+        "kind": event.kind,
+        "by_id": event.by.pk if event.by else None,
+        "at": event.at.isoformat(),
+        "text": event.text,
+        "data": event.data,
+    }
+
+
+@transaction.atomic
+def visit_check_in_follow_up(
+    *,
+    visit_id: int,
+    consultant_id: int | None,
+    covering_for_id: int | None,
+    by_id: int,
+    events: list[dict[str, Any]],
+) -> str:
+    """The worker's half of a check-in: the timeline rows and the notices to the receiver (and to the
+    owner someone covers for), as decided at the desk. Safe to run twice: the visit row is locked and
+    the visit's own timeline row says it was done."""
+    visit = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("customer", "project__settings")
+        .filter(pk=visit_id)
+        .first()
+    )
+    if visit is None:
+        return "visit gone"
+    done = CustomerEvent.objects.filter(
+        customer_id=visit.customer_id, kind=EventKind.VISIT, data__visit_id=visit.pk
+    ).exists()
+    if done:
+        return "done before"
+    rows = [
+        CustomerEvent(
+            customer_id=e["customer_id"],
+            kind=e["kind"],
+            by_id=e["by_id"],
+            at=datetime.fromisoformat(e["at"]),
+            text=e["text"],
+            data=e["data"],
+        )
+        for e in events
+    ]
+    people = User.objects.in_bulk([pk for pk in (consultant_id, covering_for_id, by_id) if pk is not None])
+    if consultant_id is not None:
+        # Who received and who was covered for at check-in, even if the visit was handed on since.
+        visit.covering_for = people.get(covering_for_id) if covering_for_id else None
+        rows.extend(
+            _notify_assignment(
+                visit=visit,
+                consultant=people[consultant_id],
+                settings=visit.project.settings,
+                by=people.get(by_id),
+            )
+        )
+    CustomerEvent.objects.bulk_create(rows)
+    return f"{len(rows)} timeline rows"
 
 
 def _notify_assignment(

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from anchang.accounts.models import ApiToken, Role, User
@@ -246,3 +248,25 @@ def test_a_token_only_ever_acts_as_its_own_user(client: Client, project: Project
     response = client.get(f"/api/v1/projects/{project.pk}/units", headers=api_token_for(outsider))
 
     assert_error(response, 404, "not_found")
+
+
+def test_a_members_token_brings_the_project_of_the_path_in_the_same_read(
+    client: Client, project: Project, manager: User, admin_user: User, api_token_for
+) -> None:
+    """Token, user, membership, project and settings in one statement; an admin (no membership) takes
+    the plain path, token then project, and gets the same answer; a stranger still gets 404."""
+    url = f"/api/v1/projects/{project.pk}/units"
+    project_reads = {}
+    for user in (manager, admin_user):
+        headers = api_token_for(user)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, headers=headers).status_code == 200
+        first, *rest = (q["sql"] for q in ctx.captured_queries)
+        assert "accounts_apitoken" in first
+        project_reads[user.username] = [sql for sql in rest if 'FROM "inventory_project"' in sql]
+        if user == manager:
+            assert "inventory_projectsettings" in first
+    assert project_reads == {manager.username: [], admin_user.username: project_reads[admin_user.username]}
+    assert len(project_reads[admin_user.username]) == 1
+    stranger = UserFactory(username="stranger", role=Role.MANAGER)
+    assert_error(client.get(url, headers=api_token_for(stranger)), 404, "not_found")

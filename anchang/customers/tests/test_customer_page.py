@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from anchang.reception.services import check_in, visit_end
+from anchang.reception.testing import run_check_in_follow_ups
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +16,7 @@ def returning(project, frontdesk, on_duty):
     )
     visit_end(visit_id=first.visit.pk, by=on_duty[0], outcome="return")
     check_in(project=project, phone="13812345678", by=frontdesk, consent=True)
+    run_check_in_follow_ups()  # the timeline rows come from the worker
     return first.customer
 
 

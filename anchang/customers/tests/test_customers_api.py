@@ -13,6 +13,7 @@ from anchang.accounts.testing import user_in
 from anchang.customers.models import PoolReason
 from anchang.customers.tests.test_pool import make_customer, pooled
 from anchang.reception.services import check_in
+from anchang.reception.testing import run_check_in_follow_ups
 
 pytestmark = pytest.mark.django_db
 
@@ -161,6 +162,7 @@ def test_the_owner_sees_the_customer_with_timeline_in_full(get, project, frontde
         project=project, phone="13712345678", name="王小明", gender="male", by=frontdesk, consent=True
     ).customer
     owner = on_duty[0]
+    run_check_in_follow_ups()  # the timeline rows come from the worker
 
     response = get(owner, f"/customers/{customer.pk}")
 

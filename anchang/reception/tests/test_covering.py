@@ -13,6 +13,7 @@ from anchang.reception.judging import JudgingInputs, Person, judge
 from anchang.reception.models import QueueState, RotationEntry, Visit, VisitState
 from anchang.reception.rotation import rotation_set_state
 from anchang.reception.services import check_in, visit_end, visit_take_over
+from anchang.reception.testing import run_check_in_follow_ups
 
 pytestmark = pytest.mark.django_db
 PHONE = "13812345678"
@@ -88,6 +89,7 @@ def test_an_away_owner_is_covered_by_the_queue_and_notified(project, frontdesk, 
     assert again.attribution.rule == R_COVER
     assert again.visit.consultant == on_duty[1] and again.visit.covering_for == on_duty[0]
     assert Customer.objects.get(pk=customer.pk).owner == on_duty[0]
+    run_check_in_follow_ups()  # the notices come from the worker
     assert Notification.objects.filter(recipient=on_duty[0], kind="visit_covered").exists()
 
 
@@ -116,6 +118,7 @@ def test_a_designated_consultant_who_is_away_is_covered_and_owns_the_new_custome
     assert result.attribution.rule == R_COVER
     assert result.visit.consultant == on_duty[0] and result.visit.covering_for == on_duty[2]
     assert Customer.objects.get(pk=result.customer.pk).owner == on_duty[2]
+    run_check_in_follow_ups()  # the notices come from the worker
     assert Notification.objects.filter(recipient=on_duty[2], kind="visit_covered").exists()
 
 
