@@ -256,3 +256,18 @@ def test_gender_is_refused_when_it_is_not_male_or_female(project) -> None:
     with pytest.raises(InvalidInput) as error:
         _book_today(project, gender="x")
     assert "gender" in error.value.fields and not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("area_band", "1-99999"), ("bedrooms", "12"), ("party_size", "0")]
+)
+def test_bad_desk_input_is_a_400_on_its_field_and_stores_nothing(
+    client_for, project, frontdesk, on_duty, field, value
+) -> None:
+    response = client_for(frontdesk).post(
+        reverse("reception:checkin", args=[project.pk]),
+        {"phone_or_code": PHONE, "consent": "on", field: value},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors[field]
+    assert not Visit.objects.exists() and not Customer.objects.exists()
