@@ -275,7 +275,12 @@ def login_all(server: Gunicorn, seed: dict[str, Any]) -> list[str]:
     return [server.token(d["username"], d["password"]) for d in seed["frontdesk"]]
 
 
-@benchmark("S1", "check-in write path on PostgreSQL (gunicorn 4 workers, 16 clients) vs pgbench -N")
+# S1's bars (quality.md; why the floor: docs/adr/0002-check-in-bar.md).
+S1_BAR = 0.4
+S1_MAX_STATEMENTS = 10
+
+
+@benchmark("S1", "check-in write path on PostgreSQL (gunicorn 4 workers, 16 clients) vs the framework floor")
 def s1(h: Harness) -> Entry:
     url = h.database("bench_s1")
     env = h.app_env("s1", url)
@@ -308,14 +313,35 @@ def s1(h: Harness) -> Entry:
     queries = h.queries_per_checkin(env, seed, nth=2)  # after the load: every consultant is busy
     h.shared["S1_rss"] = rss
 
-    ratio = round(full["throughput"] / base["tps"], 4) if base["tps"] else None
+    # The bar is against the framework floor measured in this run (docs/adr/0002-check-in-bar.md);
+    # pgbench stays beside it as context, and so does the floor's own ratio to pgbench.
+    floor_rps = floor["throughput"]
+    ratio = round(full["throughput"] / floor_rps, 4) if floor_rps else None
+    ratio_pgbench = round(full["throughput"] / base["tps"], 4) if base["tps"] else None
+    floor_to_pgbench = round(floor_rps / base["tps"], 4) if base["tps"] else None
+    gunicorn_ms, postgres_ms = (
+        full.get("gunicorn_cpu_ms_per_checkin"),
+        full.get("postgres_cpu_ms_per_checkin"),
+    )
+    cpu_ms = (
+        round(gunicorn_ms + postgres_ms, 2) if gunicorn_ms is not None and postgres_ms is not None else None
+    )
+    statements_new = queries_free.get("new", {}).get("queries")
     p95_half = half["latency_ms"]["p95"]
     errors = full["errors"] + half["errors"]
-    ok_ratio = ratio is not None and ratio >= 0.06
+    ok_ratio = ratio is not None and ratio >= S1_BAR
+    ok_statements = statements_new is not None and statements_new <= S1_MAX_STATEMENTS
     ok_p95 = p95_half is not None and p95_half < 100
     ok_errors = errors == 0 and full["ok"] > 0
     lat = full["latency_ms"]
     details = {
+        "floor_rps": floor_rps,
+        "checkins_rps": full["throughput"],
+        "pgbench_tps": base["tps"],
+        "cpu_ms_per_checkin": cpu_ms,
+        "statements_new_visitor": statements_new,
+        "ratio_to_pgbench": ratio_pgbench,
+        "floor_ratio_to_pgbench": floor_to_pgbench,
         "throughput": full["throughput"],
         "p50": lat["p50"],
         "p95": lat["p95"],
@@ -342,8 +368,8 @@ def s1(h: Harness) -> Entry:
         "full_pass": full,
         "half_rate_pass": half,
         "floor_get_projects": {
-            "throughput": floor["throughput"],
-            "ratio_to_pgbench": round(floor["throughput"] / base["tps"], 4) if base["tps"] else None,
+            "throughput": floor_rps,
+            "ratio_to_pgbench": floor_to_pgbench,
             "gunicorn_cpu_ms_per_request": floor.get("gunicorn_cpu_ms_per_checkin"),
             "postgres_cpu_ms_per_request": floor.get("postgres_cpu_ms_per_checkin"),
             "errors": floor["errors"],
@@ -354,9 +380,24 @@ def s1(h: Harness) -> Entry:
         f"gunicorn {full.get('gunicorn_cpu_ms_per_checkin')} ms"
         f" + PostgreSQL {full.get('postgres_cpu_ms_per_checkin')} ms"
     )
+    floor_text = f"floor {floor_rps:.1f}/s"
     table = [
-        row("check-ins/s (16 clients, closed loop)", f"{full['throughput']:.1f}/s", tps),
-        row("ratio to pgbench -N", "—" if ratio is None else f"{ratio:.4f}", tps, "≥ 0.06", ok_ratio),
+        row("check-ins/s (16 clients, closed loop)", f"{full['throughput']:.1f}/s", floor_text),
+        row(
+            "ratio to the framework floor",
+            "—" if ratio is None else f"{ratio:.3f}",
+            floor_text,
+            f"≥ {S1_BAR}",
+            ok_ratio,
+        ),
+        row(
+            "SQL statements, new visitor, consultant free",
+            str(statements_new),
+            "whole request, token auth included",
+            f"≤ {S1_MAX_STATEMENTS}",
+            ok_statements,
+        ),
+        row("ratio to pgbench -N (context)", "—" if ratio_pgbench is None else f"{ratio_pgbench:.4f}", tps),
         row("latency p50 / p95 / p99 at full load", f"{lat['p50']} / {lat['p95']} / {lat['p99']} ms"),
         row(
             "p95 at half rate (open loop)",
@@ -373,12 +414,12 @@ def s1(h: Harness) -> Entry:
         ),
         row(
             "CPU per check-in",
-            per_checkin,
+            f"{cpu_ms} ms ({per_checkin})",
             f"machine busy {full.get('machine_busy_cores')} of {h.host['nproc']} cores",
         ),
         row(
             "framework floor: GET /api/v1/projects (token + 1 read)",
-            f"{floor['throughput']:.1f}/s = {floor['throughput'] / base['tps']:.4f}" if base["tps"] else "—",
+            f"{floor_rps:.1f}/s = {floor_to_pgbench} × pgbench" if base["tps"] else "—",
             f"gunicorn {floor.get('gunicorn_cpu_ms_per_checkin')} ms + PostgreSQL "
             f"{floor.get('postgres_cpu_ms_per_checkin')} ms per request, same server and clients",
         ),
@@ -388,10 +429,10 @@ def s1(h: Harness) -> Entry:
     return h.entry(
         "S1",
         value=ratio,
-        bar=0.06,
-        unit="ratio to pgbench -N",
-        passed=ok_ratio and ok_p95 and ok_errors,
-        baseline=base["tps"],
+        bar=S1_BAR,
+        unit="ratio to the framework floor",
+        passed=ok_ratio and ok_statements and ok_p95 and ok_errors,
+        baseline=floor_rps,
         details=details,
         table=table,
     )
@@ -594,8 +635,13 @@ def _queries(d: dict[str, Any], key: str = "queries_per_checkin") -> str:
 def _s1_notes(e: Entry) -> list[str]:
     d = e["details"]
     return [
-        f"- baseline: `{d['pgbench']['command']}` on a database of its own in the same cluster, right "
-        "before the load.",
+        "- value: check-ins per second ÷ the framework floor (authenticated `GET /api/v1/projects`, same "
+        f"server, clients and database, same run): {d.get('checkins_rps')}/s ÷ {d.get('floor_rps')}/s; bar "
+        f"≥ {S1_BAR} (`docs/adr/0002-check-in-bar.md`). CPU per check-in (gunicorn + PostgreSQL): "
+        f"{d.get('cpu_ms_per_checkin')} ms.",
+        f"- context: `{d['pgbench']['command']}` on a database of its own in the same cluster, right "
+        f"before the load: {d.get('pgbench_tps')} tps; check-ins ÷ pgbench {d.get('ratio_to_pgbench')}, "
+        f"the floor ÷ pgbench {d.get('floor_ratio_to_pgbench')}.",
         "- server: `python -m gunicorn anchang.wsgi:application -w 4` (sync workers, access log off), "
         "`DEBUG=false`, `LOG_LEVEL=WARNING`; PostgreSQL 15 from `scripts/pg.sh` (throwaway, fsync off).",
         "- load (`bench/checkin_load.py`): 16 clients in 4 processes; in every 10 check-ins 6 new visitors "
@@ -612,9 +658,9 @@ def _s1_notes(e: Entry) -> list[str]:
         f"- keep-alive: {d.get('keep_alive')}.",
         "- framework floor: the same server and clients sending `GET /api/v1/projects` (bearer-token "
         "lookup, one read, nothing written) for 15 s after the check-ins. It bounds what any endpoint of "
-        "this stack (Django, django-ninja, gunicorn sync workers) can reach here; the S1 bar of 0.06 leaves "
-        "2 cores / (0.06 × pgbench TPS) of CPU per check-in for gunicorn, PostgreSQL and the load "
-        "generator together.",
+        "this stack (Django, django-ninja, gunicorn sync workers) can reach here; a check-in at the bar "
+        "costs at most 2.5 such requests. The floor is measured as the endpoint ships: a slower floor "
+        "raises the ratio and is a regression, not progress (compare `floor_rps` across runs).",
     ]
 
 
