@@ -37,6 +37,7 @@ from anchang.reception.appointments import (
 )
 from anchang.reception.judging import Decision, JudgingInputs, Person, judge
 from anchang.reception.models import Appointment, QueueState, Visit, VisitKind, VisitState
+from anchang.reception.notices import assignment_notify
 from anchang.reception.registration import registration_missing, visit_registration_refresh
 from anchang.reception.tasks import check_in_follow_up
 from anchang.reception.teams.queues import TeamChoice, is_team_mode, team_choice_waiting, team_claim
@@ -499,98 +500,6 @@ def _event_record(event: CustomerEvent) -> dict[str, Any]:
 
 
 @transaction.atomic
-def visit_check_in_follow_up(
-    *,
-    visit_id: int,
-    consultant_id: int | None,
-    covering_for_id: int | None,
-    by_id: int,
-    events: list[dict[str, Any]],
-) -> str:
-    """The worker's half of a check-in: the timeline rows and the notices to the receiver (and to the
-    owner someone covers for), as decided at the desk. Safe to run twice: the visit row is locked and
-    the visit's own timeline row says it was done."""
-    visit = (
-        Visit.objects.select_for_update(of=("self",))
-        .select_related("customer", "project__settings")
-        .filter(pk=visit_id)
-        .first()
-    )
-    if visit is None:
-        return "visit gone"
-    done = CustomerEvent.objects.filter(
-        customer_id=visit.customer_id, kind=EventKind.VISIT, data__visit_id=visit.pk
-    ).exists()
-    if done:
-        return "done before"
-    rows = [
-        CustomerEvent(
-            customer_id=e["customer_id"],
-            kind=e["kind"],
-            by_id=e["by_id"],
-            at=datetime.fromisoformat(e["at"]),
-            text=e["text"],
-            data=e["data"],
-        )
-        for e in events
-    ]
-    people = User.objects.in_bulk([pk for pk in (consultant_id, covering_for_id, by_id) if pk is not None])
-    if consultant_id is not None:
-        # Who received and who was covered for at check-in, even if the visit was handed on since.
-        visit.covering_for = people.get(covering_for_id) if covering_for_id else None
-        rows.extend(
-            _notify_assignment(
-                visit=visit,
-                consultant=people[consultant_id],
-                settings=visit.project.settings,
-                by=people.get(by_id),
-            )
-        )
-    CustomerEvent.objects.bulk_create(rows)
-    return f"{len(rows)} timeline rows"
-
-
-def _notify_assignment(
-    *, visit: Visit, consultant: User, settings: ProjectSettings, by: User | None
-) -> list[CustomerEvent]:
-    """Tell the receiver (and an absent owner someone covers for); the timeline rows to add, unsaved."""
-    customer, project = visit.customer, visit.project
-    url = reverse("reception:visit", args=[visit.pk])
-    notify(
-        recipients=[consultant],
-        kind="visit_assigned",
-        project_id=project.pk,
-        url=url,
-        webhook_url=settings.wecom_webhook_url,
-        title=_("请接待：%(customer)s（%(kind)s）")
-        % {"customer": _public(customer), "kind": visit.get_kind_display()},
-        body=_("%(project)s 前台已为您分配访客，请尽快到前台迎接。") % {"project": project.name},
-    )
-    if visit.covering_for is None:
-        return []
-    notify(
-        recipients=[visit.covering_for],
-        kind="visit_covered",
-        project_id=project.pk,
-        url=url,
-        title=_("您的客户 %(customer)s 到访了") % {"customer": _public(customer)},
-        body=_("您暂时不能接待（暂离、接待中或未上岗），%(name)s 正在代为接待；归属不变，到场后可一键接手。")
-        % {"name": consultant.display_name},
-    )
-    return [
-        CustomerEvent(
-            customer=customer,
-            kind=EventKind.COVERED,
-            by=by,
-            at=timezone.now(),
-            text=(
-                _("%(name)s 代 %(owner)s 接待")
-                % {"name": consultant.display_name, "owner": visit.covering_for.display_name}
-            )[:300],
-        )
-    ]
-
-
 def _public(customer: Customer) -> str:
     return public_name(customer.name, customer.gender)
 
@@ -680,7 +589,7 @@ def visit_assign_waiting(*, project_id: int) -> int:
                     why=str(AttributionRule(visit.rule).label),
                 )
             CustomerEvent.objects.bulk_create(
-                _notify_assignment(
+                assignment_notify(
                     visit=visit, consultant=claim.consultant, settings=project.settings, by=None
                 )
             )

@@ -1,12 +1,14 @@
 """Background tasks of reception (django-tasks; `anchang worker` runs them).
 
 Tasks take ids and plain values and are safe to run twice (architecture rule 7): the work and its
-guards live in `reception.services`, a task only names the entry point for the queue.
+guards live in `reception.notices`, a task only names the entry point for the queue.
 """
 
 from typing import Any
 
 from django_tasks import task
+
+from anchang.reception.notices import visit_check_in_follow_up
 
 
 @task()
@@ -17,9 +19,6 @@ def check_in_follow_up(
     by_id: int,
     events: list[dict[str, Any]],
 ) -> str:
-    # Imported here: services enqueue this task, the task calls back into services.
-    from anchang.reception.services import visit_check_in_follow_up
-
     return visit_check_in_follow_up(
         visit_id=visit_id,
         consultant_id=consultant_id,
