@@ -41,3 +41,23 @@ class Article(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ArticleGram(models.Model):
+    """One pair of neighbouring Chinese characters in an article, with where it occurs (see `grams`).
+
+    The search's index for Chinese words: a trigram index (pg_trgm) cannot serve a two-character word
+    such as 公摊 (no trigram can be taken from it, so PostgreSQL scans the whole index), and SQLite has
+    none; this table with its unique (article, gram) index serves both databases the same way.
+    Written by `article_update` whenever the text changes.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="grams")
+    gram = models.CharField(max_length=2)
+    weight = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "gram"], name="article_gram_unique")]
+
+    def __str__(self) -> str:
+        return self.gram

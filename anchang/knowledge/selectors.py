@@ -1,12 +1,13 @@
 """Reads of the knowledge base: who may read or edit, search, a station's scripts."""
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import StrIndex
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, StrIndex
 
 from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_visible_to
 from anchang.inventory.models import Project
-from anchang.knowledge.models import Article, ArticleKind
+from anchang.knowledge.grams import IN_TOPIC, grams_needed, text_grams
+from anchang.knowledge.models import Article, ArticleGram, ArticleKind
 from anchang.knowledge.services import TITLE_TOPIC_SEPARATOR, pinyin_key
 from anchang.reception.models import Station
 
@@ -16,8 +17,8 @@ EDITOR_ROLES = (Role.MANAGER,)
 SEARCH_LIMIT = 50
 QUERY_MAX_LENGTH = 40
 
-# Title hits first, then topic hits, then hits in the body only.
-RANK_TITLE, RANK_TOPIC, RANK_BODY = 0, 1, 2
+# The whole query in the title, in the topic, part of it in title or topic, the whole in the body, a part.
+RANK_TITLE, RANK_TOPIC, RANK_PART_IN_TITLE, RANK_BODY, RANK_PART_IN_BODY = 0, 1, 2, 3, 4
 
 
 def can_read_knowledge(user: User) -> bool:
@@ -47,10 +48,15 @@ def article_search_queryset(
     station_id: int | None = None,
     include_unpublished: bool = False,
 ) -> QuerySet[Article]:
-    """Articles matching `q` in Chinese (title, topic, body) or in 拼音/initials of title and topic.
+    """Articles matching `q`: the whole query or its Chinese words in title, topic or body, or the
+    拼音/initials of title and topic. One query.
 
-    One query. Ranked: title hits, then topic hits, then body hits; within a rank by kind and the
-    editor's order.
+    Chinese is matched by pairs of neighbouring characters (`grams`): an article is found when it
+    contains the whole query, or enough of the query's pairs (`grams_needed`), so 物业费 finds
+    物业服务费 and 公摊 finds it inside a sentence. Ranked so that what the title says comes first:
+    the whole query in the title, in the topic, part of it in the title or topic, the whole query in the
+    body, part of it in the body; within a rank the article sharing the most (and the most title) pairs
+    first, then by kind and the editor's order.
     """
     articles = Article.objects.filter(project=project).select_related("station")
     if not include_unpublished:
@@ -62,32 +68,52 @@ def article_search_queryset(
     text = q.strip()[:QUERY_MAX_LENGTH]
     if not text:
         return articles.order_by("kind", "sort_order", "pk")
+    in_title = Q(title__icontains=text)
+    in_topic = Q(topic__icontains=text)
+    found = in_title | in_topic | Q(body__icontains=text)
     key = pinyin_key(text) if text.isascii() else ""
-    text_match = Q(title__icontains=text) | Q(topic__icontains=text) | Q(body__icontains=text)
     if key:
         # Where the typed letters occur in "<title pinyin>|<topic pinyin>": before the bar is a title hit.
         articles = articles.annotate(
             pinyin_at=StrIndex("search_pinyin", Value(key)),
             bar_at=StrIndex("search_pinyin", Value(TITLE_TOPIC_SEPARATOR)),
-        ).filter(text_match | Q(search_pinyin__contains=key))
-        rank = Case(
-            When(
-                Q(title__icontains=text) | Q(pinyin_at__gt=0, pinyin_at__lt=F("bar_at")),
-                then=Value(RANK_TITLE),
-            ),
-            When(Q(topic__icontains=text) | Q(pinyin_at__gt=F("bar_at")), then=Value(RANK_TOPIC)),
-            default=Value(RANK_BODY),
-            output_field=IntegerField(),
         )
+        found |= Q(search_pinyin__contains=key)
+        in_title |= Q(pinyin_at__gt=0, pinyin_at__lt=F("bar_at"))
+        in_topic |= Q(pinyin_at__gt=F("bar_at"))
+    part_in_head = Q(pk__in=[])
+    grams = text_grams(text)
+    if grams:
+        # Correlated counts over the article's pairs, each an index lookup on (article, gram).
+        pairs = ArticleGram.objects.filter(article=OuterRef("pk"), gram__in=grams).order_by()
+        articles = articles.annotate(
+            gram_hits=_pair_total(pairs, Count("pk")),
+            head_hits=_pair_total(pairs.filter(weight__gte=IN_TOPIC), Count("pk")),
+            gram_score=_pair_total(pairs, Sum("weight")),
+        )
+        found |= Q(gram_hits__gte=grams_needed(len(grams)))
+        part_in_head = Q(head_hits__gt=0)
     else:
-        articles = articles.filter(text_match)
-        rank = Case(
-            When(title__icontains=text, then=Value(RANK_TITLE)),
-            When(topic__icontains=text, then=Value(RANK_TOPIC)),
-            default=Value(RANK_BODY),
-            output_field=IntegerField(),
-        )
-    return articles.annotate(rank=rank).order_by("rank", "kind", "sort_order", "pk")
+        articles = articles.annotate(gram_score=Value(0))
+    rank = Case(
+        When(in_title, then=Value(RANK_TITLE)),
+        When(in_topic, then=Value(RANK_TOPIC)),
+        When(part_in_head, then=Value(RANK_PART_IN_TITLE)),
+        When(body__icontains=text, then=Value(RANK_BODY)),
+        default=Value(RANK_PART_IN_BODY),
+        output_field=IntegerField(),
+    )
+    return (
+        articles.filter(found).annotate(rank=rank).order_by("rank", "-gram_score", "kind", "sort_order", "pk")
+    )
+
+
+def _pair_total(pairs: QuerySet[ArticleGram], total: Count | Sum) -> Coalesce:
+    return Coalesce(
+        Subquery(pairs.values("article").annotate(total=total).values("total")[:1]),
+        0,
+        output_field=IntegerField(),
+    )
 
 
 def article_search(

@@ -8,7 +8,8 @@ from pypinyin import Style, lazy_pinyin
 
 from anchang.core.errors import InvalidInput
 from anchang.inventory.models import Project
-from anchang.knowledge.models import Article, ArticleKind
+from anchang.knowledge.grams import article_gram_weights
+from anchang.knowledge.models import Article, ArticleGram, ArticleKind
 from anchang.reception.models import Station
 
 _NOT_SEARCHABLE = re.compile(r"[^0-9a-z]")
@@ -93,7 +94,8 @@ def article_update(
     sort_order: int = 0,
     is_published: bool = True,
 ) -> Article:
-    """Write the article's fields (a new `Article(project=…)` is inserted), its 拼音 derived from them."""
+    """Write the article's fields (a new `Article(project=…)` is inserted), its 拼音 and character pairs
+    (the search index of its Chinese words) derived from them."""
     _check(project=article.project, kind=kind, title=title, body=body, station=station)
     article.kind = kind
     article.title = title.strip()
@@ -104,4 +106,9 @@ def article_update(
     article.is_published = is_published
     article.search_pinyin = article_search_pinyin(title=article.title, topic=article.topic)
     article.save()
+    article.grams.all().delete()
+    weights = article_gram_weights(title=article.title, topic=article.topic, body=article.body)
+    ArticleGram.objects.bulk_create(
+        ArticleGram(article=article, gram=gram, weight=weight) for gram, weight in weights.items()
+    )
     return article

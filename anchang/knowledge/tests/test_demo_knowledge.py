@@ -97,6 +97,25 @@ def test_the_must_know_sheet_answers_the_usual_questions(ctx) -> None:
     assert article_search(project=project, q="常用电话")[0].kind == ArticleKind.MUST_KNOW
 
 
+@pytest.mark.parametrize("code", [HIGH_RISE, TOWNHOUSE])
+@pytest.mark.parametrize(
+    ("q", "title"),
+    [
+        # The search box's own example: the article is called 物业服务费.
+        ("物业费", "物业服务费"),
+        ("wyf", "物业服务费"),
+        ("得房率", "得房率与公摊面积"),
+        ("公摊", "得房率与公摊面积"),
+        ("公摊面积是多少", "得房率与公摊面积"),
+        ("容积率", "占地面积、建筑面积与容积率"),
+    ],
+)
+def test_words_people_type_find_the_demo_article_first(ctx, code, q, title) -> None:
+    load_knowledge(ctx)
+
+    assert article_search(project=ctx.projects[code], q=q)[0].title == title
+
+
 def test_earlier_first_visits_get_plausible_ticks_once(project, frontdesk, on_duty) -> None:
     Project.objects.filter(pk=project.pk).update(code=HIGH_RISE)
     project.refresh_from_db()

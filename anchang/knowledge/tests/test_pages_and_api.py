@@ -276,3 +276,28 @@ def test_api_other_project_is_404_and_agent_is_403(
 
 def test_api_needs_a_token(client, project) -> None:
     assert client.get("/api/v1/knowledge", {"project": project.pk}).status_code == 401
+
+
+def test_page_and_api_find_a_shortened_word_with_a_fixed_query_count(
+    client, client_for, api_token_for, project, consultant, fee
+) -> None:
+    page = client_for(consultant)
+    url = reverse("knowledge:list", args=[project.pk])
+    headers = api_token_for(consultant)
+    with CaptureQueriesContext(connection) as few_page:
+        page.get(url, {"q": "物业费"}, headers={"HX-Request": "true"})
+    with CaptureQueriesContext(connection) as few_api:
+        client.get("/api/v1/knowledge", {"project": project.pk, "q": "物业费"}, headers=headers)
+    for n in range(8):
+        article_create(project=project, kind=ArticleKind.MUST_KNOW, title=f"缴费须知{n}", body="物业费按月交")
+
+    with CaptureQueriesContext(connection) as many_page:
+        response = page.get(url, {"q": "物业费"}, headers={"HX-Request": "true"})
+    with CaptureQueriesContext(connection) as many_api:
+        answer = client.get("/api/v1/knowledge", {"project": project.pk, "q": "物业费"}, headers=headers)
+
+    # The body says 物业费 word for word, yet the title 物业服务费 (a part of the query in it) comes first.
+    assert response.content.decode().index("物业服务费") < response.content.decode().index("缴费须知0")
+    data = answer.json()
+    assert data["count"] == 9 and data["items"][0]["title"] == "物业服务费"
+    assert (len(many_page), len(many_api)) == (len(few_page), len(few_api))

@@ -3,7 +3,8 @@
 import pytest
 
 from anchang.core.errors import InvalidInput
-from anchang.knowledge.models import Article, ArticleKind
+from anchang.knowledge.grams import IN_BODY, IN_TITLE, IN_TOPIC, grams_needed, text_grams
+from anchang.knowledge.models import Article, ArticleGram, ArticleKind
 from anchang.knowledge.selectors import article_search, scripts_for_station
 from anchang.knowledge.services import article_create, article_search_pinyin, article_update, text_pinyin
 from anchang.reception.models import Station
@@ -73,7 +74,8 @@ def test_topic_hits_come_before_body_hits(project, sheet) -> None:
 
     found = titles(article_search(project=project, q="收费标准"))
 
-    assert found[:2] == ["物业服务费", "停车收费"]
+    # Both have the topic; 停车收费 also shares 收费 in its title, so it comes first.
+    assert found[:2] == ["停车收费", "物业服务费"]
     assert found[-1] == "会所"
 
 
@@ -149,3 +151,67 @@ def test_create_refuses_bad_input(project, other_project) -> None:
 
     assert set(caught.value.fields) == {"kind", "title", "body", "station"}
     assert not Article.objects.exists()
+
+
+# --- Chinese words inside longer phrases ------------------------------------------------------------------
+
+
+def test_pairs_of_chinese_text() -> None:
+    assert text_grams("物业服务费") == ["物业", "业服", "服务", "务费"]
+    assert text_grams("IC卡 办理、IC卡补办") == ["办理", "卡补", "补办"]
+    assert text_grams("房") == []
+    assert [grams_needed(n) for n in (1, 2, 3, 4, 6)] == [1, 1, 1, 2, 3]
+
+
+def test_create_and_update_index_the_pairs_with_where_they_occur(project) -> None:
+    article = must_know(project, "物业服务费", "物业不加价", topic="收费标准")
+
+    weights = dict(article.grams.values_list("gram", "weight"))
+    assert weights["物业"] == IN_TITLE | IN_BODY
+    assert weights["收费"] == IN_TOPIC
+    assert weights["加价"] == IN_BODY
+
+    article_update(article=article, kind=ArticleKind.MUST_KNOW, title="车位", body="800 个", topic="")
+
+    assert list(article.grams.values_list("gram", flat=True)) == ["车位"]
+
+
+def test_a_shortened_word_finds_the_longer_title(project, sheet) -> None:
+    # 物业费 is nowhere as it stands; 物业服务费 shares 物业 in its title, 停车收费 only in its body.
+    assert titles(article_search(project=project, q="物业费")) == ["物业服务费", "停车收费"]
+
+
+def test_a_word_inside_a_sentence_of_the_body(project, sheet) -> None:
+    must_know(project, "面积说明", "公摊包括电梯厅和楼梯间，得房率约 78%")
+
+    assert titles(article_search(project=project, q="公摊")) == ["面积说明"]
+    assert titles(article_search(project=project, q="得房率")) == ["面积说明"]
+
+
+def test_part_of_the_query_in_a_title_ranks_before_the_whole_query_in_a_body(project) -> None:
+    must_know(project, "购房须知", "办理物业费缴纳时带上身份证")
+    must_know(project, "物业服务", "锦澜物业")
+
+    assert titles(article_search(project=project, q="物业费")) == ["物业服务", "购房须知"]
+
+
+def test_a_question_needs_half_of_its_pairs(project) -> None:
+    must_know(project, "得房率与公摊面积", "公摊面积约 31.5 平方米")
+    must_know(project, "开盘时间", "具体开盘日期是多少请以通知为准")
+
+    # 公摊面积是多少: 公摊 摊面 面积 积是 是多 多少; the second article shares only 是多, 多少.
+    assert titles(article_search(project=project, q="公摊面积是多少")) == ["得房率与公摊面积"]
+
+
+def test_articles_written_before_the_index_are_indexed_by_the_migration(project) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("anchang.knowledge.migrations.0002_article_character_pairs_for_search")
+    Article.objects.create(project=project, kind=ArticleKind.MUST_KNOW, title="得房率", body="约 78%")
+
+    migration.index_existing_articles(apps, None)
+
+    assert list(ArticleGram.objects.values_list("gram", "weight")) == [("得房", IN_TITLE), ("房率", IN_TITLE)]
+    assert titles(article_search(project=project, q="得房")) == ["得房率"]
