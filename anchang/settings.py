@@ -171,6 +171,17 @@ TASKS = {
 }
 # A WeCom group robot answers within a second; a hung call must not hold a worker for long.
 WECOM_TIMEOUT_SECONDS = float(env_str("WECOM_TIMEOUT_SECONDS", "5"))
+# Text messages to customers (`core.sms`): `log` writes them to the log instead of sending; `aliyun`
+# and `tencent` send the approved template of each message kind (SMS_TEMPLATES) under SMS_SIGN_NAME.
+SMS_PROVIDER = env_str("SMS_PROVIDER", "log")
+SMS_KEY_ID = env_str("SMS_KEY_ID", "")
+SMS_KEY_SECRET = env_str("SMS_KEY_SECRET", "")
+SMS_SIGN_NAME = env_str("SMS_SIGN_NAME", "")
+SMS_APP_ID = env_str("SMS_APP_ID", "")
+SMS_REGION = env_str("SMS_REGION", "")
+SMS_ENDPOINT = env_str("SMS_ENDPOINT", "")
+SMS_TEMPLATES = env_str("SMS_TEMPLATES", "")
+SMS_TIMEOUT_SECONDS = float(env_str("SMS_TIMEOUT_SECONDS", "5"))
 
 PHONENUMBER_DEFAULT_REGION = "CN"
 PHONENUMBER_DB_FORMAT = "E164"

@@ -14,10 +14,20 @@ from http.client import HTTPException
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F, Q
 from django.utils import timezone
 
-from anchang.core.models import DeliveryStatus, Notification, NotificationChannel
+from anchang.core.models import (
+    DeliveryStatus,
+    MessageSend,
+    MessageSendStatus,
+    Notification,
+    NotificationChannel,
+)
+from anchang.core.privacy import mask_phone
+from anchang.core.sms import sms_backend, sms_timeout, template_codes
+from anchang.core.sms.base import TEMPLATE_PARAMS, SmsResult
 
 # The same logger as the outbox: one place to read what happened to a notification.
 logger = logging.getLogger("anchang.notifications")
@@ -33,6 +43,10 @@ class DeliveryFailed(Exception):
     """The channel refused or did not answer; the row is retried later."""
 
 
+class DeliveryRejected(DeliveryFailed):
+    """The channel refused for good (a bad number, an unapproved template): trying again cannot help."""
+
+
 def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2**attempts, BACKOFF_CAP_SECONDS))
 
@@ -44,7 +58,7 @@ def _wecom_timeout() -> float:
 def _claim_lease() -> timedelta:
     # Longer than any single send can take (urllib's timeout applies per socket operation), so a live
     # worker never has its row handed to a second one.
-    return timedelta(seconds=max(60.0, 10 * _wecom_timeout()))
+    return timedelta(seconds=max(60.0, 10 * max(_wecom_timeout(), sms_timeout())))
 
 
 def _due(now: datetime) -> Q:
@@ -66,7 +80,7 @@ def notification_deliver(*, notification_id: int) -> str:
     try:
         _send(row)
     except DeliveryFailed as error:
-        return _record_failure(row, str(error))
+        return _record_failure(row, str(error), give_up=isinstance(error, DeliveryRejected))
     fenced = Notification.objects.filter(
         pk=row.pk, status=DeliveryStatus.PENDING, attempts=row.attempts
     ).update(status=DeliveryStatus.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error="")
@@ -77,8 +91,8 @@ def notification_deliver(*, notification_id: int) -> str:
     return "sent"
 
 
-def _record_failure(row: Notification, error: str) -> str:
-    gave_up = row.attempts >= MAX_ATTEMPTS
+def _record_failure(row: Notification, error: str, *, give_up: bool = False) -> str:
+    gave_up = give_up or row.attempts >= MAX_ATTEMPTS
     Notification.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING, attempts=row.attempts).update(
         status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
         next_attempt_at=None if gave_up else timezone.now() + retry_delay(row.attempts),
@@ -114,6 +128,8 @@ def _send(row: Notification) -> None:
         )
     elif row.channel == NotificationChannel.WECOM:
         _send_wecom(row)
+    elif row.channel == NotificationChannel.SMS:
+        _send_sms(row)
     # In-app rows need no sending: committing them is what puts them in the bell.
 
 
@@ -141,3 +157,54 @@ def _send_wecom(row: Notification) -> None:
     if errcode != 0:
         errmsg = answer.get("errmsg", "") if isinstance(answer, dict) else ""
         raise DeliveryFailed(f"errcode {errcode}: {errmsg}")
+
+
+def _send_sms(row: Notification) -> None:
+    """One call to the configured SMS provider, recorded whatever its outcome (`MessageSend`)."""
+    try:
+        backend = sms_backend()
+        template = template_codes().get(row.kind, "")
+    except ImproperlyConfigured as error:
+        # Fixing the environment and restarting the worker lets the retries go through.
+        raise DeliveryFailed(f"SMS configuration: {error}") from error
+    names = TEMPLATE_PARAMS.get(row.kind)
+    if names is None:
+        result = SmsResult(backend.name, ok=False, error_code="unknown_kind", error_message=row.kind)
+    elif not template and backend.name != "log":
+        result = SmsResult(
+            backend.name, ok=False, error_code="template_not_configured", error_message=row.kind
+        )
+    else:
+        params = row.params if isinstance(row.params, dict) else {}
+        result = backend.send(
+            phone=row.target,
+            # The log backend needs no approved template: it names the kind instead.
+            template_code=template or row.kind,
+            params={name: str(params.get(name, "")) for name in names},
+            text=row.body,
+        )
+    gives_up = not result.ok and (not result.retry or row.attempts >= MAX_ATTEMPTS)
+    MessageSend.objects.create(
+        notification=row,
+        project_id=row.project_id,
+        kind=row.kind,
+        provider=result.provider,
+        template_code=template,
+        phone_masked=mask_phone(row.target),
+        status=(
+            MessageSendStatus.SENT
+            if result.ok
+            else MessageSendStatus.FAILED
+            if gives_up
+            else MessageSendStatus.RETRY
+        ),
+        provider_message_id=result.message_id[:100],
+        error_code=result.error_code[:100],
+        error_message=result.error_message[:_LAST_ERROR_MAX],
+    )
+    if result.ok:
+        return
+    error = f"{result.provider} {result.error_code}: {result.error_message}"
+    if result.retry:
+        raise DeliveryFailed(error)
+    raise DeliveryRejected(error)

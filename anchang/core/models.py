@@ -14,6 +14,8 @@ class NotificationChannel(models.TextChoices):
     IN_APP = "in_app", "站内"
     LOG = "log", "日志"
     WECOM = "wecom", "企业微信群机器人"
+    # To a customer's mobile through the configured provider (`core.sms`); `target` holds the number.
+    SMS = "sms", "短信"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -38,7 +40,13 @@ class Notification(models.Model):
     title = models.CharField(max_length=120)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
-    target = models.CharField(max_length=500, blank=True, help_text="webhook URL for WeCom")
+    target = models.CharField(
+        max_length=500, blank=True, help_text="webhook URL for WeCom; the customer's mobile (E.164) for SMS"
+    )
+    # An SMS row's template values by name (`core.sms.base.TEMPLATE_PARAMS` gives their order).
+    params = models.JSONField(default=dict, blank=True)
+    # One message per fact (`booking_confirmed:42`): writing it twice is a no-op, not a second SMS.
+    dedupe_key = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -53,9 +61,79 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "channel", "read_at"], name="notification_unread_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notification_unique_dedupe_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.kind} → {self.recipient_id}"
+
+
+class MessageSendStatus(models.TextChoices):
+    SENT = "sent", _("已发送")
+    RETRY = "retry", _("失败，稍后重试")
+    FAILED = "failed", _("失败，不再重试")
+
+
+class MessageSend(models.Model):
+    """One attempt to send a customer message through a provider, whatever came of it.
+
+    Written by the worker after each call, never edited: what was asked of whom and what the provider
+    answered (its message id to trace a complaint, its error code to fix a template). The phone is
+    stored masked: the outbox row holds the number as long as it is needed, this record outlives it.
+    """
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="sends"
+    )
+    project_id = models.BigIntegerField(_("项目 ID"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("消息类型"), max_length=40)
+    provider = models.CharField(_("服务商"), max_length=20)
+    template_code = models.CharField(_("模板"), max_length=60, blank=True)
+    phone_masked = models.CharField(_("手机号"), max_length=20)
+    status = models.CharField(_("结果"), max_length=10, choices=MessageSendStatus.choices)
+    provider_message_id = models.CharField(_("服务商消息 ID"), max_length=100, blank=True)
+    error_code = models.CharField(_("错误码"), max_length=100, blank=True)
+    error_message = models.CharField(_("错误信息"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("短信发送记录")
+        verbose_name_plural = _("短信发送记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} → {self.phone_masked}: {self.status}"
+
+
+class OneTimeCodePurpose(models.TextChoices):
+    BROKER = "broker", _("经纪人验证")
+    OWNER = "owner", _("业主验证")
+
+
+class OneTimeCode(models.Model):
+    """A one-time code sent by SMS (`core.one_time_codes`); only its keyed hash is kept."""
+
+    phone = models.CharField(_("手机号"), max_length=16)
+    purpose = models.CharField(_("用途"), max_length=20, choices=OneTimeCodePurpose.choices)
+    project_id = models.BigIntegerField(_("项目 ID"), null=True, blank=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("验证码")
+        verbose_name_plural = _("验证码")
+        indexes = [models.Index(fields=["phone", "purpose", "expires_at"], name="onetimecode_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.phone[-4:]}"
 
 
 class IdempotencyRecord(models.Model):

@@ -23,13 +23,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from anchang.core.delivery import MAX_ATTEMPTS
 from anchang.core.errors import NotFound
 from anchang.core.models import DeliveryStatus, Notification, NotificationChannel
+from anchang.core.privacy import mask_phone
+from anchang.core.sms.base import TEMPLATE_PARAMS, default_text
 from anchang.core.tasks import deliver_notification
 
 logger = logging.getLogger("anchang.notifications")
@@ -76,6 +78,50 @@ def notify(
     if pending:
         transaction.on_commit(lambda: _enqueue_delivery(pending))
     return created
+
+
+def customer_message_queue(
+    *,
+    kind: str,
+    phone: str,
+    params: dict[str, str],
+    project_id: int | None,
+    dedupe_key: str,
+    text: str = "",
+) -> Notification | None:
+    """Put one SMS to a customer into the outbox, in the caller's transaction; None if the message
+    for `dedupe_key` exists already (the fact was announced before: running twice sends once).
+
+    `kind` is a `core.sms.base.MessageKind`; `params` must give every variable of its template.
+    `text` is the message in our words (the project's own thank-you), shown by the log backend and
+    kept on the row; it defaults to the kind's standard wording.
+    """
+    names = TEMPLATE_PARAMS[kind]
+    missing = [name for name in names if not str(params.get(name, "")).strip()]
+    if missing or not phone:
+        raise ValueError(f"SMS {kind} needs a phone and {', '.join(names)}; missing {missing}")
+    values = {name: str(params[name]) for name in names}
+    row = Notification(
+        project_id=project_id,
+        channel=NotificationChannel.SMS,
+        kind=kind,
+        title=f"{mask_phone(phone)} · {kind}"[:120],
+        body=text or default_text(kind, values),
+        target=phone,
+        params=values,
+        dedupe_key=dedupe_key,
+    )
+    try:
+        # The savepoint keeps the caller's transaction usable when the key exists already.
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        if Notification.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    row_id = row.pk
+    transaction.on_commit(lambda: _enqueue_delivery([row_id]))
+    return row
 
 
 def _enqueue_delivery(notification_ids: list[int]) -> None:
