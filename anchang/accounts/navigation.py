@@ -51,61 +51,78 @@ R = Role
 DESK = (R.FRONTDESK, R.MANAGER)
 SITE = (R.FRONTDESK, R.MANAGER, R.CONSULTANT)
 
-# (key, label, URL name taking the project id, icon, roles) in the order people need them.
+# (key, label, URL name taking the project id, icon, roles) in the order people need them. Icons are
+# bootstrap-icons names (served from static/vendor/bootstrap-icons, see scripts/copy_assets.sh).
 PROJECT_PAGES: tuple[tuple[str, StrOrPromise, str, str, tuple[str, ...]], ...] = (
-    ("checkin", _("来访登记"), "reception:checkin", "door", DESK),
+    ("checkin", _("来访登记"), "reception:checkin", "door-open", DESK),
     ("mine", _("客户"), "pool:mine", "people", (R.CONSULTANT,)),
-    ("followups", _("跟进"), "followups:mine", "phone", (R.CONSULTANT,)),
-    ("overdue", _("跟进逾期"), "followups:overdue", "phone", (R.MANAGER,)),
-    ("pool", _("公客池"), "pool:list", "pool", (R.CONSULTANT, R.MANAGER)),
-    ("rotation", _("轮排"), "reception:rotation", "list", SITE),
-    ("fairness", _("接待公平性"), "teams:fairness", "chart", (R.MANAGER,)),
-    ("appointments", _("预约"), "appointments:day", "calendar", SITE),
-    ("vip", _("贵宾准备"), "appointments:vip_tasks", "star", (*DESK, R.ATTENDANT)),
-    ("board", _("销控表"), "inventory:board", "grid", (*SITE, R.ATTENDANT)),
-    ("subscriptions", _("认购"), "deals:subscriptions", "list", SITE),
-    ("approvals", _("审批"), "deals:approvals", "check", (R.MANAGER,)),
-    ("sales_summary", _("销售汇总"), "deals:sales_summary", "chart", (R.MANAGER,)),
-    ("openings", _("开盘选房"), "openings:list", "grid", SITE),
-    ("hall", _("大厅看板"), "reception:hall", "screen", DESK),
-    ("callbacks", _("回访"), "followups:callbacks", "phone", (R.SERVICE, R.MANAGER)),
+    ("followups", _("跟进"), "followups:mine", "telephone-outbound", (R.CONSULTANT,)),
+    ("overdue", _("跟进逾期"), "followups:overdue", "alarm", (R.MANAGER,)),
+    ("pool", _("公客池"), "pool:list", "inboxes", (R.CONSULTANT, R.MANAGER)),
+    ("rotation", _("轮排"), "reception:rotation", "list-ol", SITE),
+    ("fairness", _("接待公平性"), "teams:fairness", "bar-chart-steps", (R.MANAGER,)),
+    ("appointments", _("预约"), "appointments:day", "calendar-event", SITE),
+    ("vip_tasks", _("贵宾准备"), "appointments:vip_tasks", "star", (*DESK, R.ATTENDANT)),
+    ("board", _("销控表"), "inventory:board", "grid-3x3", (*SITE, R.ATTENDANT)),
+    ("subscriptions", _("认购"), "deals:subscriptions", "file-earmark-text", SITE),
+    ("approvals", _("审批"), "deals:approvals", "check2-square", (R.MANAGER,)),
+    ("sales_summary", _("销售汇总"), "deals:sales_summary", "graph-up", (R.MANAGER,)),
+    ("openings", _("开盘选房"), "openings:list", "building", SITE),
+    ("hall", _("大厅看板"), "reception:hall", "display", DESK),
+    ("callbacks", _("回访"), "followups:callbacks", "headset", (R.SERVICE, R.MANAGER)),
     ("knowledge", _("知识库"), "knowledge:list", "book", (*SITE, R.ATTENDANT, R.SERVICE)),
-    ("stations", _("动线讲解点"), "stations:list", "route", (R.MANAGER,)),
-    ("compliance", _("动线合规"), "stations:compliance", "check", (R.MANAGER,)),
-    ("callback_results", _("回访结果"), "followups:callback_results", "chart", (R.MANAGER,)),
+    ("stations", _("动线讲解点"), "stations:list", "signpost-split", (R.MANAGER,)),
+    ("compliance", _("动线合规"), "stations:compliance", "clipboard-check", (R.MANAGER,)),
+    ("callback_results", _("回访结果"), "followups:callback_results", "clipboard-data", (R.MANAGER,)),
     ("import", _("房源导入"), "inventory:import", "upload", (R.MANAGER,)),
-    ("staff", _("案场人员"), "project_staff", "people", (R.MANAGER,)),
+    ("staff", _("案场人员"), "project_staff", "person-badge", (R.MANAGER,)),
 )
 
 
 def nav_items(role: str, project: Project | None, is_admin: bool) -> list[NavItem]:
-    """What each role works with, in the order they need it (ui.md: where each role lands)."""
+    """What each role works with, in the order they need it (ui.md: where each role lands).
+
+    The administrator gets the manager's project pages: a consultant's own lists (我的客户, 跟进) are
+    about the consultant signed in and answer 403 to anyone else.
+    """
     home_label = _("接待") if role == Role.CONSULTANT else _("工作台")
-    items = [NavItem("home", str(home_label), reverse("home"), "house")]
+    items = [NavItem("home", str(home_label), reverse("home"), "house-door")]
     if project is not None:
         items += [
             NavItem(key, str(label), reverse(url_name, args=[project.pk]), icon)
             for key, label, url_name, icon, roles in PROJECT_PAGES
-            if is_admin or role in roles
+            if role in roles or (is_admin and R.MANAGER in roles)
         ]
     if is_admin:
         items.append(NavItem("admin", str(_("系统管理")), reverse("admin:index"), "gear"))
-    items.append(NavItem("me", str(_("我的")), reverse("profile"), "person"))
+    items.append(NavItem("me", str(_("我的")), reverse("profile"), "person-circle"))
     return items
 
 
 TAB_KEYS: dict[str, tuple[str, ...]] = {
     # ui.md: a consultant's tab bar is 接待 · 客户 · 跟进 · 房源 · 我的.
     Role.CONSULTANT: ("home", "mine", "followups", "board", "me"),
+    # The front desk's home is the check-in screen; the day's bookings and VIP preparation sit beside it.
+    Role.FRONTDESK: ("home", "appointments", "vip_tasks", "board", "me"),
+    # ui.md: the manager's dashboard, with the board and the approvals and sales reports at hand.
+    Role.MANAGER: ("home", "approvals", "board", "sales_summary", "me"),
 }
+# Five tabs and a sixth "更多" still leave each tab 65 px on a 390 px phone.
+TAB_COUNT = 5
 
 
 def tab_items(items: list[NavItem], role: str = "") -> list[NavItem]:
-    """The phone's bottom tab bar holds five: the role's chosen tabs, else the first four and "我的"."""
+    """The phone's bottom tab bar: the role's chosen tabs, else the first four and "我的"."""
     if role in TAB_KEYS:
         by_key = {item.key: item for item in items}
         return [by_key[key] for key in TAB_KEYS[role] if key in by_key]
-    return [*items[:4], items[-1]] if len(items) > 5 else items
+    return [*items[: TAB_COUNT - 1], items[-1]] if len(items) > TAB_COUNT else items
+
+
+def more_items(items: list[NavItem], tabs: list[NavItem]) -> list[NavItem]:
+    """Everything the tab bar has no room for, in navigation order: the phone's "更多" sheet, one tap away."""
+    in_tabs = {item.key for item in tabs}
+    return [item for item in items if item.key not in in_tabs]
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -116,9 +133,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     project = current_project(request, projects)
     request.current_project = project  # type: ignore[attr-defined]
     items = nav_items(user.role, project, user.sees_all_projects)
+    tabs = tab_items(items, user.role)
     return {
         "visible_projects": projects,
         "current_project": project,
         "nav_items": items,
-        "tab_items": tab_items(items, user.role),
+        "tab_items": tabs,
+        "more_items": more_items(items, tabs),
     }

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 
 from anchang.accounts.models import Role, User
@@ -21,6 +22,11 @@ from anchang.workspace.selectors import (
     companies_with_user_counts,
     projects_with_unit_counts,
 )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says; send them to the icon."""
+    return redirect(static("anchang/favicon.svg"), permanent=True)
 
 
 def _admin(user: User) -> dict[str, object]:
