@@ -366,20 +366,18 @@ class QueueRow(TypedDict):
 
 
 def queue_snapshot(*, project: Project, day: date | None = None) -> list[QueueRow]:
-    return [queue_row(row) for row in queue_snapshot_rows(project=project, day=day)]
+    return [queue_row(row) for row in queue_snapshot_query(project=project, day=day)]
 
 
 def queue_row(row: dict[str, Any]) -> QueueRow:
     return QueueRow(consultant_id=row["consultant_id"], state=row["state"], position=row["position"])
 
 
-def queue_snapshot_rows(*, project: Project, day: date | None = None, **extra: Any) -> list[dict[str, Any]]:
-    """The day's queue as plain rows (no model objects: every check-in reads it). `extra` annotations
+def queue_snapshot_query(*, project: Project, day: date | None = None, **extra: Any) -> QuerySet[Any]:
+    """The day's queue as plain rows (no model objects: every check-in reads it). `extra` expressions
     ride along on every row, for a caller that folds a check of its own into this one query."""
     rows = RotationEntry.objects.filter(project=project, day=day or today()).order_by("position", "pk")
-    if extra:
-        rows = rows.annotate(**extra)
-    return list(rows.values("consultant_id", "state", "position", *extra))
+    return rows.values("consultant_id", "state", "position", **extra)
 
 
 # What hands waiting visitors to a consultant who is free again: `services.visit_assign_waiting`. It
