@@ -230,7 +230,7 @@ class PgCluster:
         return time.monotonic() - started
 
     def pgbench(self, *, clients: int, threads: int, seconds: int) -> dict[str, Any]:
-        """`pgbench -N` on a database of its own in this cluster: the baseline of S1."""
+        """`pgbench -N` on a database of its own in this cluster: context beside S1 (ADR 0002)."""
         self.create_database("pgbench")
         env = self.pg_env()
         run([str(PGBIN / "pgbench"), "-i", "-q", "pgbench"], env=env, what="pgbench -i")
