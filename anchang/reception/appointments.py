@@ -29,6 +29,7 @@ from anchang.core.privacy import mask_phone, public_name
 from anchang.core.ratelimit import rate_limit_take
 from anchang.customers.models import Gender, Source
 from anchang.inventory.models import Project
+from anchang.reception.customer_messages import booking_confirmation_queue, booking_reminder_queue
 from anchang.reception.models import (
     Appointment,
     AppointmentStatus,
@@ -392,6 +393,7 @@ def appointment_create(
     )
     vip_tasks_create_for(appointment=appointment)
     _notify_booked(appointment, by=by)
+    booking_confirmation_queue(appointment=appointment)
     return appointment
 
 
@@ -697,4 +699,5 @@ def _remind(appointment: Appointment, *, now: datetime, front_desk: list[User]) 
         url=appointment_detail_url(appointment),
         project_id=appointment.project_id,
     )
+    booking_reminder_queue(appointment=appointment)
     return True

@@ -29,6 +29,7 @@ from anchang.customers.services import customer_record_event
 from anchang.followups.models import FollowUp
 from anchang.followups.services import REASON_FIRST_VISIT, followup_schedule
 from anchang.inventory.models import ProjectSettings
+from anchang.reception.customer_messages import visit_thank_you_queue
 from anchang.reception.models import ClubStatus, Visit, VisitKind, VisitState
 from anchang.reception.services import visit_end
 from anchang.reception.stations import is_desk
@@ -244,9 +245,9 @@ def _thank_you_url(visit_id: int) -> str:
 def checkout_send_thank_you(*, visit_id: int) -> bool:
     """Put the customer's thank-you message into the outbox; safe to run twice (one message per visit).
 
-    The SMS gateway is stood in for by the log channel. What leaves the server carries the customer's
-    polite public name and masked mobile only (PIPL, product.md §13); the consultant gets the same as
-    an in-app copy of what was sent in their name.
+    The customer's SMS goes through the outbox to the configured provider when they consented
+    (`customer_messages`); the consultant's copy of what was sent in their name carries the customer's
+    polite public name and masked mobile only (PIPL, product.md §13).
     """
     visit = (
         Visit.objects.select_for_update(of=("self",))
@@ -273,6 +274,7 @@ def checkout_send_thank_you(*, visit_id: int) -> bool:
         url=url,
         project_id=visit.project_id,
     )
+    visit_thank_you_queue(visit=visit, text=message)
     return True
 
 
