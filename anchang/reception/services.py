@@ -466,7 +466,8 @@ def _check_in_once(
             kind=EventKind.VISIT,
             by=by,
             at=now,
-            text=(_("%(kind)s，%(who)s。") % {"kind": visit.get_kind_display(), "who": explanation})[:300],
+            # The explanation is a whole sentence with its own 。 (no second one: the timeline showed 。。).
+            text=(_("%(kind)s，%(who)s") % {"kind": visit.get_kind_display(), "who": explanation})[:300],
             data={"visit_id": visit.pk, "rule": rule},
         ),
     )
