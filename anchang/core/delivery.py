@@ -204,7 +204,7 @@ def _send_sms(row: Notification) -> None:
     )
     if result.ok:
         return
-    error = f"{result.provider} {result.error_code}: {result.error_message}"
+    reason = f"{result.provider} {result.error_code}: {result.error_message}"
     if result.retry:
-        raise DeliveryFailed(error)
-    raise DeliveryRejected(error)
+        raise DeliveryFailed(reason)
+    raise DeliveryRejected(reason)

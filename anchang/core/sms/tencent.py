@@ -165,14 +165,14 @@ class TencentSms:
                 error_message=answer.body[:200].decode("utf-8", "replace"),
                 retry=answer.status >= 500 or answer.status == 429,
             )
-        error = reply.get("Error")
-        if isinstance(error, dict):
-            code = str(error.get("Code") or "")
+        refusal = reply.get("Error")
+        if isinstance(refusal, dict):
+            code = str(refusal.get("Code") or "")
             return SmsResult(
                 self.name,
                 ok=False,
                 error_code=code,
-                error_message=str(error.get("Message") or ""),
+                error_message=str(refusal.get("Message") or ""),
                 retry=is_retryable(code),
             )
         statuses = reply.get("SendStatusSet") or []

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
 from django.utils import timezone
 
 from anchang.core.delivery import MAX_ATTEMPTS, notification_deliver
@@ -458,7 +459,8 @@ def test_throttled_then_sent_on_the_retry(aliyun_settings: Any, provider: Provid
     row = queue()
     assert notification_deliver(notification_id=row.pk) == "retry"
     row.refresh_from_db()
-    assert row.status == DeliveryStatus.PENDING and row.next_attempt_at > timezone.now()
+    assert row.status == DeliveryStatus.PENDING
+    assert row.next_attempt_at is not None and row.next_attempt_at > timezone.now()
     assert "isv.BUSINESS_LIMIT_CONTROL" in row.last_error
     # Not due yet: the worker leaves it alone.
     assert notification_deliver(notification_id=row.pk) == "skipped"
@@ -576,3 +578,24 @@ def test_a_message_without_its_values_is_refused_before_it_is_written() -> None:
             dedupe_key="booking_confirmed:2",
         )
     assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_administrator_reads_the_send_records_and_cannot_change_them(
+    client: Any, admin_user: Any, manager: Any
+) -> None:
+    row = queue()
+    notification_deliver(notification_id=row.pk)
+    send = MessageSend.objects.get()
+    client.force_login(admin_user, backend="django.contrib.auth.backends.ModelBackend")
+    listing = client.get(reverse("admin:core_messagesend_changelist")).content.decode()
+    assert "138****5678" in listing and "13812345678" not in listing
+    assert client.get(reverse("admin:core_messagesend_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:core_messagesend_delete", args=[send.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    manager.is_staff = True
+    manager.save(update_fields=["is_staff"])
+    client.force_login(manager, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(reverse("admin:core_messagesend_changelist")).status_code == 403
