@@ -27,7 +27,7 @@ from anchang.core.models import (
 )
 from anchang.core.privacy import mask_phone
 from anchang.core.sms import sms_backend, sms_timeout, template_codes
-from anchang.core.sms.base import TEMPLATE_PARAMS, SmsResult
+from anchang.core.sms.base import SECRET_KINDS, TEMPLATE_PARAMS, SmsResult
 
 # The same logger as the outbox: one place to read what happened to a notification.
 logger = logging.getLogger("anchang.notifications")
@@ -202,6 +202,9 @@ def _send_sms(row: Notification) -> None:
         error_code=result.error_code[:100],
         error_message=result.error_message[:_LAST_ERROR_MAX],
     )
+    if row.kind in SECRET_KINDS and (result.ok or gives_up):
+        # A code is no use to anyone after this, least of all to whoever reads the database later.
+        Notification.objects.filter(pk=row.pk).update(params={}, body="")
     if result.ok:
         return
     reason = f"{result.provider} {result.error_code}: {result.error_message}"

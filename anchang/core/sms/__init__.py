@@ -18,7 +18,10 @@ Configuration (environment, read in `settings`): `SMS_PROVIDER`, `SMS_KEY_ID`, `
 `SMS_TEMPLATES` (`kind=template id` pairs, comma-separated) and `SMS_TIMEOUT_SECONDS`.
 """
 
+from typing import Any
+
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from anchang.core.sms.aliyun import AliyunSms
@@ -92,3 +95,21 @@ def sms_backend() -> SmsBackend:
             timeout=sms_timeout(),
         )
     raise ImproperlyConfigured(f"SMS_PROVIDER must be one of {', '.join(PROVIDERS)}, not {provider!r}")
+
+
+def check_sms_configuration(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """`anchang check` (and every start) names a half-configured provider before a text is lost to it."""
+    try:
+        backend = sms_backend()
+        codes = template_codes()
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), id="anchang.sms.E001")]
+    missing = [kind for kind in TEMPLATE_PARAMS if kind not in codes]
+    if backend.name != "log" and missing:
+        return [
+            checks.Warning(
+                f"SMS_TEMPLATES has no template for {', '.join(missing)}: these texts will not be sent",
+                id="anchang.sms.W001",
+            )
+        ]
+    return []

@@ -33,10 +33,8 @@ TEMPLATE_PARAMS: dict[str, tuple[str, ...]] = {
     MessageKind.ONE_TIME_CODE: ("code", "minutes"),
 }
 
-# Transactional messages answer something the customer did; the rest need their consent.
-TRANSACTIONAL = frozenset(
-    {MessageKind.BOOKING_CONFIRMED, MessageKind.BOOKING_REMINDER, MessageKind.ONE_TIME_CODE}
-)
+# Messages whose values are secrets: once sent or given up on, the outbox row forgets them.
+SECRET_KINDS = frozenset({MessageKind.ONE_TIME_CODE})
 
 
 def default_text(kind: str, params: Mapping[str, str]) -> str:

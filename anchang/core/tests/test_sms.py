@@ -25,7 +25,7 @@ from anchang.core.models import (
     NotificationChannel,
 )
 from anchang.core.notifications import customer_message_queue
-from anchang.core.sms import aliyun, sms_backend, template_codes, tencent
+from anchang.core.sms import aliyun, check_sms_configuration, sms_backend, template_codes, tencent
 from anchang.core.sms.aliyun import AliyunSms
 from anchang.core.sms.base import MessageKind
 from anchang.core.sms.tencent import TencentSms
@@ -599,3 +599,28 @@ def test_the_administrator_reads_the_send_records_and_cannot_change_them(
     manager.save(update_fields=["is_staff"])
     client.force_login(manager, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get(reverse("admin:core_messagesend_changelist")).status_code == 403
+
+
+def test_the_system_check_names_a_half_configured_provider(settings: Any) -> None:
+    assert check_sms_configuration() == []
+    settings.SMS_PROVIDER = "aliyun"
+    [error] = check_sms_configuration()
+    assert error.id == "anchang.sms.E001" and "SMS_KEY_ID" in error.msg
+    settings.SMS_KEY_ID, settings.SMS_KEY_SECRET, settings.SMS_SIGN_NAME = "i", "s", "n"
+    settings.SMS_TEMPLATES = "booking_confirmed=SMS_1"
+    [warning] = check_sms_configuration()
+    assert warning.id == "anchang.sms.W001" and "visit_thank_you" in warning.msg
+    settings.SMS_TEMPLATES = "booking_confirmed=1,booking_reminder=2,visit_thank_you=3,one_time_code=4"
+    assert check_sms_configuration() == []
+
+
+@pytest.mark.django_db
+def test_a_sent_code_is_not_kept_in_the_outbox(aliyun_settings: Any, provider: ProviderStub) -> None:
+    provider.answer(200, aliyun_ok())
+    row = queue(MessageKind.ONE_TIME_CODE, key="one_time_code:1")
+    assert "493027" in row.body
+    assert notification_deliver(notification_id=row.pk) == "sent"
+    row.refresh_from_db()
+    assert row.params == {} and row.body == "" and row.status == DeliveryStatus.SENT
+    form = dict(parse_qsl(provider.requests[0]["body"].decode()))
+    assert json.loads(form["TemplateParam"]) == {"code": "493027", "minutes": "10"}
