@@ -27,8 +27,8 @@ class DeliveryStatus(models.TextChoices):
 class Notification(models.Model):
     """The outbox: written in the same transaction as the fact it announces, delivered by the worker.
 
-    In-app rows are "delivered" the moment they commit (the bell reads them); log and WeCom rows are
-    sent by `core.tasks.deliver_notification`, retried with backoff until `max_attempts`.
+    In-app rows are "delivered" the moment they commit (the bell reads them); log, WeCom and SMS rows
+    are sent by `core.tasks.deliver_notification`, retried with backoff until `max_attempts`.
     """
 
     recipient = models.ForeignKey(

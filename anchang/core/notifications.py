@@ -1,8 +1,9 @@
 """Notifications go through the outbox (`core.models.Notification`).
 
 `notify` writes the rows inside the caller's transaction, so a notification exists exactly when the
-fact it announces was committed; delivery of log and WeCom rows happens after commit, in the worker
-(`core.tasks.deliver_notification`, run by `anchang worker`, does the work of `core.delivery`).
+fact it announces was committed; delivery of log, WeCom and SMS rows happens after commit, in the
+worker (`core.tasks.deliver_notification`, run by `anchang worker`, does the work of `core.delivery`).
+Texts to customers (`customer_message_queue`) are SMS rows: one per fact, keyed by `dedupe_key`.
 
 Delivery is at-least-once towards the outside world and exactly-once in the outbox:
 
