@@ -2,6 +2,7 @@
 visit): written into the outbox with the booking or visit, once per fact, the thank-you only with
 consent; delivered by the log backend unless a provider is configured."""
 
+import json
 import logging
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from anchang.core.delivery import notification_deliver
 from anchang.core.errors import InvalidInput
 from anchang.core.models import MessageSend, Notification, NotificationChannel
 from anchang.core.sms.base import MessageKind
+from anchang.core.tests.test_sms import ProviderStub, tencent_answer
 from anchang.customers.models import Customer
 from anchang.reception import appointments as svc
 from anchang.reception.checkout import checkout_send_thank_you, visit_check_out
@@ -127,3 +129,34 @@ def test_the_demo_texts_its_bookings_through_the_log(caplog) -> None:
     assert len(lines) == rows.count()
     for phone in booked.values_list("phone", flat=True):
         assert not any(phone[3:] in line for line in lines)
+
+
+def test_a_booking_reaches_the_provider_through_the_worker_after_commit(
+    project, settings, django_capture_on_commit_callbacks
+) -> None:
+    stub = ProviderStub()
+    try:
+        settings.TASKS = {
+            "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}
+        }
+        settings.SMS_PROVIDER, settings.SMS_ENDPOINT = "tencent", stub.url
+        settings.SMS_KEY_ID, settings.SMS_KEY_SECRET, settings.SMS_APP_ID = "AKID", "key", "1400006666"
+        settings.SMS_SIGN_NAME, settings.SMS_TEMPLATES = "锦澜滨江", "booking_confirmed=1110"
+        stub.answer(200, tencent_answer(serial="2028:booked"))
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            appointment = book(project, start_at=tomorrow_at(9, 5))
+        assert stub.requests == []  # nothing leaves before the booking commits
+        for callback in callbacks:
+            callback()
+        [request] = stub.requests
+        sent = json.loads(request["body"])
+        assert sent["PhoneNumberSet"] == ["+8613812345678"] and sent["TemplateId"] == "1110"
+        assert sent["TemplateParamSet"][0] == project.name and sent["TemplateParamSet"][2] == appointment.code
+        record = MessageSend.objects.get()
+        assert (record.provider, record.status, record.provider_message_id) == (
+            "tencent",
+            "sent",
+            "2028:booked",
+        )
+    finally:
+        stub.stop()
