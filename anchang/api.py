@@ -16,6 +16,7 @@ from anchang.accounts.me_api import router as me_router
 from anchang.core.api import install_error_handlers, not_found_response
 from anchang.core.notifications_api import router as notifications_router
 from anchang.customers.api import router as customers_router
+from anchang.customers.calls.api import router as calls_router
 from anchang.customers.recommendations_api import router as recommendations_router
 from anchang.deals.api import router as deals_router
 from anchang.deals.opening_api import router as openings_router
@@ -77,6 +78,7 @@ api.add_router("", stations_router)
 api.add_router("", checkout_router)
 api.add_router("", teams_router)
 api.add_router("", customers_router)
+api.add_router("", calls_router)
 api.add_router("", recommendations_router)
 api.add_router("", followups_router)
 api.add_router("", callbacks_router)

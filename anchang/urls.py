@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("anchang.reception.teams.urls")),
     path("", include("anchang.reception.needs.urls")),
     path("", include("anchang.customers.pool_urls")),
+    path("", include("anchang.customers.calls.urls")),
     path("", include("anchang.followups.urls")),
     path("", include("anchang.knowledge.urls")),
     path("", include("anchang.deals.urls")),

@@ -57,6 +57,7 @@ PROJECT_PAGES: tuple[tuple[str, StrOrPromise, str, str, tuple[str, ...]], ...] =
     ("checkin", _("来访登记"), "reception:checkin", "door-open", DESK),
     ("mine", _("客户"), "pool:mine", "people", (R.CONSULTANT,)),
     ("followups", _("跟进"), "followups:mine", "telephone-outbound", (R.CONSULTANT,)),
+    ("calls", _("来电"), "calls:list", "telephone-inbound", SITE),
     ("overdue", _("跟进逾期"), "followups:overdue", "alarm", (R.MANAGER,)),
     ("pool", _("公客池"), "pool:list", "inboxes", (R.CONSULTANT, R.MANAGER)),
     ("rotation", _("轮排"), "reception:rotation", "list-ol", SITE),

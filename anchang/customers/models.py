@@ -179,6 +179,7 @@ class EventKind(models.TextChoices):
     SUBSCRIBED = "subscribed", _("认购")
     CONTRACTED = "contracted", _("签约")
     CANCELLED = "cancelled", _("退订")
+    CALL = "call", _("来电")
 
 
 class CustomerEvent(models.Model):
@@ -252,3 +253,42 @@ class Attribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} → {self.consultant} ({self.rule})"
+
+
+class InboundCall(models.Model):
+    """A call a customer made to the sales office (来电), as the person who answered recorded it.
+
+    One row per call: the funnel counts calls per day (`at`), channel (`source`) and consultant
+    (`taken_by`), and `new_customer` tells the calls that brought a customer the project did not know.
+    """
+
+    project = models.ForeignKey("inventory.Project", on_delete=models.CASCADE, related_name="inbound_calls")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="inbound_calls")
+    at = models.DateTimeField(_("来电时间"))
+    name = models.CharField(_("称呼"), max_length=50, blank=True)
+    source = models.CharField(_("认知途径"), max_length=20, choices=Source.choices)
+    question = models.CharField(_("咨询内容"), max_length=500)
+    next_step = models.CharField(_("下一步"), max_length=200, blank=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("接听顾问"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    new_customer = models.BooleanField(_("新客户"), default=False)
+
+    class Meta:
+        verbose_name = _("来电")
+        verbose_name_plural = _("来电")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["project", "at"], name="inbound_call_day_idx"),
+            models.Index(fields=["taken_by", "at"], name="inbound_call_taker_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self._meta.verbose_name}"

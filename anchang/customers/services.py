@@ -13,6 +13,25 @@ def protection_after_visit(*, settings: ProjectSettings, at: datetime) -> dateti
     return at + timedelta(days=settings.protection_days_after_visit)
 
 
+def protection_after_contact(
+    *, customer: Customer, settings: ProjectSettings, at: datetime
+) -> datetime | None:
+    """The protection end after an effective contact at `at` (product.md §7), or None to keep it.
+
+    An effective follow-up, or the customer calling their own consultant, extends protection to
+    `at + protection_days_after_call`, never shortens it, and never carries it past the ceiling:
+    `protection_ceiling_days` after the last visit (or, for a customer who never came, after they were
+    registered) — without a visit a customer cannot be kept forever by phone calls alone.
+    """
+    anchor = customer.last_visit_at or customer.created_at
+    ceiling = anchor + timedelta(days=settings.protection_ceiling_days)
+    proposed = min(at + timedelta(days=settings.protection_days_after_call), ceiling)
+    current = customer.protected_until
+    if current is not None and current >= proposed:
+        return None
+    return proposed
+
+
 def customer_record_event(
     *,
     customer: Customer,

@@ -17,9 +17,8 @@ from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from anchang.core.notifications import notify
 from anchang.customers.models import Customer, EventKind, IntentLevel
-from anchang.customers.services import customer_record_event
+from anchang.customers.services import customer_record_event, protection_after_contact
 from anchang.followups.models import Callback, FollowUp, Method
-from anchang.inventory.models import ProjectSettings
 from anchang.reception.models import Visit, VisitState
 
 CONTENT_MAX_LENGTH = 2000
@@ -52,25 +51,6 @@ def result_label(code: str) -> str:
 
 def is_effective_contact(*, method: str, result: str) -> bool:
     return method in EFFECTIVE_METHODS and result != RESULT_NOT_REACHED
-
-
-def protection_after_contact(
-    *, customer: Customer, settings: ProjectSettings, at: datetime
-) -> datetime | None:
-    """The protection end after an effective follow-up at `at` (product.md §7), or None to keep it.
-
-    A follow-up extends protection to `at + protection_days_after_call`, never shortens it, and never
-    carries it past the ceiling: `protection_ceiling_days` after the last visit (or, for a customer
-    who never came, after they were registered) — without a visit a customer cannot be kept forever
-    by phone calls alone.
-    """
-    anchor = customer.last_visit_at or customer.created_at
-    ceiling = anchor + timedelta(days=settings.protection_ceiling_days)
-    proposed = min(at + timedelta(days=settings.protection_days_after_call), ceiling)
-    current = customer.protected_until
-    if current is not None and current >= proposed:
-        return None
-    return proposed
 
 
 def followup_schedule(
