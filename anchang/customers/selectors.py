@@ -88,3 +88,10 @@ def customer_visible_to(*, user: User, customer_id: int) -> Customer | None:
     if user.role == Role.CONSULTANT and customer.owner_id is None and customer.pooled_at is not None:
         return customer
     return None
+
+
+def customer_with_phone_visible_to(*, user: User, project_id: int, phone: str) -> Customer | None:
+    """The project's customer with this phone (E.164) if `user` may open their page: a booking's link
+    to the customer's file, so the consultant sees who is coming and their history before the visit."""
+    found = Customer.objects.filter(project_id=project_id, phone=phone).values_list("pk", flat=True).first()
+    return customer_visible_to(user=user, customer_id=found) if found else None

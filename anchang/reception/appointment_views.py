@@ -17,6 +17,7 @@ from anchang.core.audit import client_ip
 from anchang.core.errors import DomainError, NotFound
 from anchang.core.forms import apply_domain_error
 from anchang.core.http import redirect_back
+from anchang.customers.selectors import customer_with_phone_visible_to
 from anchang.inventory.models import Project
 from anchang.reception import appointments as svc
 from anchang.reception import vip
@@ -245,6 +246,9 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
             "history": history,
             "is_booked": appointment.status == AppointmentStatus.BOOKED,
             "visit": svc.appointment_visit(appointment=appointment),
+            "customer": customer_with_phone_visible_to(
+                user=user, project_id=appointment.project_id, phone=appointment.phone
+            ),
             "active_nav": "appointments",
         },
     )
