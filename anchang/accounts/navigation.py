@@ -135,10 +135,13 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     request.current_project = project  # type: ignore[attr-defined]
     items = nav_items(user.role, project, user.sees_all_projects)
     tabs = tab_items(items, user.role)
+    more = more_items(items, tabs)
     return {
         "visible_projects": projects,
         "current_project": project,
         "nav_items": items,
         "tab_items": tabs,
-        "more_items": more_items(items, tabs),
+        "more_items": more,
+        # The page a view marks active (active_nav) may sit in the sheet: 更多 then lights up instead.
+        "more_keys": [item.key for item in more],
     }

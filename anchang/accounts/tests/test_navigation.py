@@ -106,3 +106,16 @@ def test_the_administrator_is_offered_only_pages_that_open(client_for, project, 
         if item.key == "admin":
             continue
         assert client.get(item.url).status_code == 200, item.key
+
+
+def test_the_more_tab_lights_up_on_a_page_from_the_sheet(client_for, project) -> None:
+    consultant = user_in(project, role=Role.CONSULTANT)
+    client = client_for(consultant)
+    toggle = re.compile(r'<button type="button" class="tab ([a-z ]*)" id="more-toggle"')
+    page = client.get(reverse("deals:subscriptions", args=[project.pk])).content.decode()
+    match = toggle.search(page)
+    assert match and "active" in match.group(1)
+    sheet = page[page.index('class="more-grid"') :]
+    assert f'class="more-link active" href="{reverse("deals:subscriptions", args=[project.pk])}"' in sheet
+    home = toggle.search(client.get(reverse("home")).content.decode())
+    assert home and "active" not in home.group(1)
