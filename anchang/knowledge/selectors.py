@@ -81,10 +81,12 @@ def article_search_queryset(
         found |= Q(search_pinyin__contains=key)
         in_title |= Q(pinyin_at__gt=0, pinyin_at__lt=F("bar_at"))
         in_topic |= Q(pinyin_at__gt=F("bar_at"))
+    # Nothing is "part of the query" when it has no pair of Chinese characters (拼音, digits, one 字).
     part_in_head = Q(pk__in=[])
     grams = text_grams(text)
     if grams:
-        # Correlated counts over the article's pairs, each an index lookup on (article, gram).
+        # Correlated counts over the article's pairs, each an index lookup on (article, gram). A weight
+        # of IN_TOPIC or more has the title or topic bit set: the pair is in the title or the topic.
         pairs = ArticleGram.objects.filter(article=OuterRef("pk"), gram__in=grams).order_by()
         articles = articles.annotate(
             gram_hits=_pair_total(pairs, Count("pk")),
