@@ -29,6 +29,23 @@ def _hrefs(page, selector: str) -> list[str]:
     return page.eval_on_selector_all(selector, "links => links.map(a => a.getAttribute('href'))")
 
 
+def _board_fills_the_desk(page, username: str) -> list[str]:
+    """The board's buildings use the desk's width (a third stayed empty) and each has a jump link."""
+    main = page.locator("#main .board-buildings").bounding_box()
+    rights = page.eval_on_selector_all(
+        "#main .building", "sections => sections.map(s => s.getBoundingClientRect().right)"
+    )
+    jumps = _hrefs(page, ".board-jump a")
+    found = []
+    if not main or not rights or max(rights) < main["x"] + main["width"] - 2:
+        found.append(f"{username} board at 1366 px: buildings leave the right of the page empty")
+    if sorted(jumps) != sorted(
+        f"#{i}" for i in page.eval_on_selector_all("#main .building", "s => s.map(e => e.id)")
+    ):
+        found.append(f"{username} board: not every building has a jump link")
+    return found
+
+
 def test_every_role_reaches_every_page_on_a_phone_without_sideways_scrolling(browser, live_server) -> None:
     load_demo()
     # The demo's pool may be empty at this hour; a few pooled customers put 认领 rows on the page.
@@ -82,6 +99,8 @@ def test_every_role_reaches_every_page_on_a_phone_without_sideways_scrolling(bro
             width = page.evaluate(SCROLL_WIDTH)
             if width > DESK["width"]:
                 problems.append(f"{username} {href} at 1366 px: {width} px wide")
+            if href.endswith("/board/"):
+                problems += _board_fills_the_desk(page, username)
         context.close()
 
     assert visited > 50
