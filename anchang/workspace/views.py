@@ -25,8 +25,11 @@ from anchang.workspace.selectors import (
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
-    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says; send them to the icon."""
-    return redirect(static("anchang/favicon.svg"), permanent=True)
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says; send them to the icon.
+
+    Not a permanent redirect: the target's name carries the file's hash, which a new icon changes.
+    """
+    return redirect(static("anchang/favicon.svg"))
 
 
 def _admin(user: User) -> dict[str, object]:

@@ -27,7 +27,7 @@ def test_the_login_page_shows_the_chinese_name_with_the_latin_one(client) -> Non
 
 def test_favicon_ico_leads_to_the_apps_icon(client) -> None:
     response = client.get("/favicon.ico")
-    assert response.status_code == 301
+    assert response.status_code == 302
     assert response["Location"] == static("anchang/favicon.svg")
     assert finders.find("anchang/favicon.svg") is not None
     assert static("anchang/favicon.svg") in client.get(reverse("login")).content.decode()
