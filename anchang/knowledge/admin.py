@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from anchang.knowledge.models import Article
-from anchang.knowledge.services import article_search_pinyin
+from anchang.knowledge.services import article_index_words, article_search_pinyin
 
 
 @admin.register(Article)
@@ -16,6 +16,7 @@ class ArticleAdmin(admin.ModelAdmin):
     list_select_related = ["project", "station"]
 
     def save_model(self, request: HttpRequest, obj: Article, form: Any, change: bool) -> None:
-        # The admin saves the row directly; keep the 拼音 that the search relies on in step.
+        # The admin saves the row directly; keep the 拼音 and the word index the search relies on in step.
         obj.search_pinyin = article_search_pinyin(title=obj.title, topic=obj.topic)
         super().save_model(request, obj, form, change)
+        article_index_words(article=obj)

@@ -106,9 +106,15 @@ def article_update(
     article.is_published = is_published
     article.search_pinyin = article_search_pinyin(title=article.title, topic=article.topic)
     article.save()
+    article_index_words(article=article)
+    return article
+
+
+@transaction.atomic
+def article_index_words(*, article: Article) -> None:
+    """Rewrite the saved article's character pairs from its text: the search's index of Chinese words."""
     article.grams.all().delete()
     weights = article_gram_weights(title=article.title, topic=article.topic, body=article.body)
     ArticleGram.objects.bulk_create(
         ArticleGram(article=article, gram=gram, weight=weight) for gram, weight in weights.items()
     )
-    return article

@@ -215,3 +215,22 @@ def test_articles_written_before_the_index_are_indexed_by_the_migration(project)
 
     assert list(ArticleGram.objects.values_list("gram", "weight")) == [("得房", IN_TITLE), ("房率", IN_TITLE)]
     assert titles(article_search(project=project, q="得房")) == ["得房率"]
+
+
+def test_an_article_saved_in_the_admin_is_found_by_its_words(client_for, admin_user, project) -> None:
+    response = client_for(admin_user).post(
+        "/admin/knowledge/article/add/",
+        {
+            "project": project.pk,
+            "kind": ArticleKind.MUST_KNOW,
+            "title": "面积说明",
+            "topic": "",
+            "body": "公摊包括电梯厅和楼梯间",
+            "sort_order": 0,
+            "is_published": "on",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:500]
+    # Not the whole query anywhere: found only through the pair 公摊 the admin indexed.
+    assert titles(article_search(project=project, q="公摊费用")) == ["面积说明"]
