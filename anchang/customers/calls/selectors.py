@@ -40,6 +40,8 @@ class CallShown:
     name: str
     phone: str
     phone_is_full: bool
+    question: str
+    next_step: str
     consultant_name: str
     # The customer page opens for the desk, the managers and the customer's own consultant.
     may_open_customer: bool
@@ -50,10 +52,13 @@ def call_shown(*, call: InboundCall, viewer: User) -> CallShown:
     full = phone_visible_to(user=viewer, customer=customer)
     return CallShown(
         call=call,
-        # A caller may have given a phone number as their name; only the owner sees it whole.
+        # Free text may hold a phone number (a name given as one, "call back on …"): only the customer's
+        # consultant sees it whole.
         name=call.name if full else mask_phones_in_text(call.name),
         phone=national_digits(customer.phone) if full else mask_phone(customer.phone),
         phone_is_full=full,
+        question=call.question if full else mask_phones_in_text(call.question),
+        next_step=call.next_step if full else mask_phones_in_text(call.next_step),
         consultant_name=call.taken_by.display_name if call.taken_by else "",
         may_open_customer=full or viewer.sees_all_projects or viewer.role in (Role.MANAGER, Role.FRONTDESK),
     )

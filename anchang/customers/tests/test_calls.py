@@ -266,6 +266,27 @@ def test_api_list_masks_phones_except_for_the_owner_and_a_consultant_sees_their_
     assert sorted(item["phone"] for item in desk["items"]) == ["138****5678", "139****1111"]
 
 
+def test_phones_typed_into_the_call_are_masked_for_everyone_but_the_owner(
+    client, api_token_for, project, consultant, frontdesk
+) -> None:
+    record(project, consultant, name="13900001111", question="请回电 13900002222", next_step="打 13900003333")
+    url = f"/api/v1/projects/{project.pk}/calls"
+
+    desk = client.get(url, headers=api_token_for(frontdesk)).json()["items"][0]
+    mine = client.get(url, headers=api_token_for(consultant)).json()["items"][0]
+
+    assert (desk["name"], desk["question"], desk["next_step"]) == (
+        "139****1111",
+        "请回电 139****2222",
+        "打 139****3333",
+    )
+    assert (mine["name"], mine["question"], mine["next_step"]) == (
+        "13900001111",
+        "请回电 13900002222",
+        "打 13900003333",
+    )
+
+
 def test_api_list_of_another_day_and_a_bad_date(client, api_token_for, project, consultant) -> None:
     record(project, consultant, at=timezone.now() - timedelta(days=1))
     url = f"/api/v1/projects/{project.pk}/calls"
