@@ -4,13 +4,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import Forbidden, InvalidInput
+from anchang.core.notifications import notify
 from anchang.core.phones import normalize_mainland_mobile
+from anchang.core.privacy import mask_phone, mask_phones_in_text
 from anchang.customers.models import Customer, CustomerEvent, EventKind, InboundCall, Source, Stage
 from anchang.customers.pool import is_project_consultant, settings_of
 from anchang.customers.services import protection_after_contact
@@ -205,4 +208,37 @@ def inbound_call_record(
         )
     )
     CustomerEvent.objects.bulk_create(events)
+    _tell_consultants(call=call, customer=customer, by=by)
     return CallRecorded(call=call, customer=customer, now_owner=now_owner)
+
+
+def _tell_consultants(*, call: InboundCall, customer: Customer, by: User) -> None:
+    """The customer's own consultant hears of a call a colleague took, and the consultant who took it
+    hears of a call the desk wrote down for them: either way they know to call back."""
+    taker = call.taken_by
+    assert taker is not None
+    url = reverse("customers:detail", args=[customer.pk])
+    who = customer.name or call.name or mask_phone(customer.phone)
+    if customer.owner is not None and customer.owner_id != taker.pk and customer.owner.is_active:
+        notify(
+            recipients=[customer.owner],
+            kind="customer_called",
+            project_id=call.project_id,
+            title=_("您的客户 %(who)s 来电") % {"who": who},
+            body=_("%(taker)s 接听：%(question)s") % {"taker": taker.display_name, "question": call.question},
+            url=url,
+        )
+    if taker.pk != by.pk:
+        notify(
+            recipients=[taker],
+            kind="call_recorded_for_you",
+            project_id=call.project_id,
+            title=_("%(by)s 为您登记了一通来电") % {"by": by.display_name},
+            # The taker's own customer (new or not) is named; someone else's stays masked.
+            body=(
+                _("%(who)s：%(question)s") % {"who": who, "question": call.question}
+                if customer.owner_id == taker.pk
+                else _("该客户归属其他顾问：%(question)s") % {"question": mask_phones_in_text(call.question)}
+            ),
+            url=url if customer.owner_id == taker.pk else "",
+        )

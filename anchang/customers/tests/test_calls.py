@@ -12,6 +12,7 @@ from django.utils import timezone
 from anchang.accounts.models import Role
 from anchang.accounts.testing import user_in
 from anchang.core.errors import Forbidden, InvalidInput
+from anchang.core.models import Notification, NotificationChannel
 from anchang.core.testing.mobiles import mobile_for
 from anchang.core.testing.races import run_in_parallel
 from anchang.customers.calls.services import inbound_call_record
@@ -120,6 +121,23 @@ def test_a_colleagues_call_leaves_owner_and_protection(project, consultant, othe
     assert (customer.owner, customer.protected_until) == (consultant, protected)
     assert not recorded.now_owner
     assert CustomerEvent.objects.filter(customer=customer, kind=EventKind.CALL).count() == 2
+
+
+def test_the_owner_hears_of_a_colleagues_call_and_the_taker_of_the_desks(
+    project, consultant, other_consultant, frontdesk
+) -> None:
+    record(project, consultant, name="王先生")
+    assert not Notification.objects.exists()  # their own call: nothing to tell
+
+    record(project, frontdesk, question="问车位", taken_by_id=other_consultant.pk)
+
+    told = {n.recipient_id: n for n in Notification.objects.filter(channel=NotificationChannel.IN_APP)}
+    assert set(told) == {consultant.pk, other_consultant.pk}
+    owner_notice = told[consultant.pk]
+    assert owner_notice.title == "您的客户 王先生 来电" and "问车位" in owner_notice.body
+    assert owner_notice.url == reverse("customers:detail", args=[Customer.objects.get().pk])
+    # The colleague is told the call was written down for them, without a link to a customer not theirs.
+    assert "归属其他顾问" in told[other_consultant.pk].body and told[other_consultant.pk].url == ""
 
 
 def test_a_pool_customer_who_calls_becomes_the_takers(project, consultant) -> None:
