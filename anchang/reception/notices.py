@@ -7,6 +7,7 @@ the task can run this without the two importing each other.
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from anchang.inventory.models import ProjectSettings
 from anchang.reception.models import Visit
 
 
+@transaction.atomic
 def visit_check_in_follow_up(
     *,
     visit_id: int,

@@ -397,3 +397,15 @@ def test_a_returning_visitor_without_changes_writes_no_history_row(project, fron
     customer = Customer.objects.get(pk=first.customer.pk)
     assert customer.last_visit_at == again.visit.checked_in_at
     assert customer.name_pinyin == first.customer.name_pinyin != ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_runs_the_follow_up_outside_any_transaction_of_its_own(
+    project, frontdesk, on_duty
+) -> None:
+    """db_worker calls tasks without a transaction: the follow-up opens its own to lock the visit (on
+    PostgreSQL a lock outside a transaction is refused)."""
+    result = check_in(project=project, phone=PHONE, name="王小明", by=frontdesk, consent=True)
+    assert run_check_in_follow_ups() == 1
+    assert Notification.objects.filter(recipient=on_duty[0], kind="visit_assigned").exists()
+    assert result.customer.events.count() == 2
