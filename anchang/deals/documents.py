@@ -75,7 +75,7 @@ def _common(viewer: User, project: Project, number: str) -> dict[str, object]:
     return {
         "project": project,
         "company": project.company,
-        "project_address": "".join(part for part in (project.city, project.district, project.address)),
+        "project_address": project.full_address,
         "number": number,
         "printed_by": viewer.display_name,
         "printed_at": timezone.localtime(timezone.now()),

@@ -150,6 +150,7 @@ class ProjectSpec:
     city: str
     district: str
     address: str
+    sales_phone: str
     kind: str
     buildings: tuple[BuildingSpec, ...]
     plan_unit: Callable[[BuildingSpec, int, int], UnitDraft]
@@ -250,7 +251,8 @@ PROJECTS: tuple[ProjectSpec, ...] = (
         name="锦澜·滨江府",
         city="杭州",
         district="滨江区",
-        address="滨江区闻涛路与江晖路交叉口东北侧",
+        address="闻涛路与江晖路交叉口东北侧",
+        sales_phone="0571-8688 6600",
         kind=ProjectKind.HIGH_RISE,
         buildings=(
             BuildingSpec("1栋", 33, 4),
@@ -267,7 +269,8 @@ PROJECTS: tuple[ProjectSpec, ...] = (
         name="锦澜·云溪里",
         city="杭州",
         district="余杭区",
-        address="余杭区良渚街道云溪路 88 号",
+        address="良渚街道云溪路 88 号",
+        sales_phone="0571-8926 1188",
         kind=ProjectKind.LOW_RISE,
         buildings=(
             BuildingSpec("1幢", 3, 4),
@@ -560,6 +563,7 @@ def load_projects(ctx: DemoContext) -> None:
                 "city": spec.city,
                 "district": spec.district,
                 "address": spec.address,
+                "sales_phone": spec.sales_phone,
                 "kind": spec.kind,
             },
         )

@@ -32,7 +32,7 @@ class BuildingInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "city", "kind", "company", "is_active"]
+    list_display = ["name", "code", "city", "sales_phone", "kind", "company", "is_active"]
     list_filter = ["kind", "city", "is_active"]
     list_select_related = ["company"]
     search_fields = ["name", "code", "city"]

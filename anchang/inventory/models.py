@@ -30,6 +30,8 @@ class Project(TimeStampedModel):
     city = models.CharField(_("城市"), max_length=40)
     district = models.CharField(_("区县"), max_length=40, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
+    # Printed on the public booking page, so a visitor can call the sales office.
+    sales_phone = models.CharField(_("售楼处电话"), max_length=30, blank=True)
     kind = models.CharField(
         _("业态"), max_length=20, choices=ProjectKind.choices, default=ProjectKind.HIGH_RISE
     )
@@ -45,6 +47,20 @@ class Project(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def full_address(self) -> str:
+        """City, district and street address as one line, each part once.
+
+        People often type the street address with the district (or the city) in front; composing
+        the three blindly then reads "杭州滨江区滨江区…".
+        """
+        city, district, text = self.city.strip(), self.district.strip(), self.address.strip()
+        if district and district not in text:
+            text = f"{district}{text}"
+        if city and not text.startswith(city):
+            text = f"{city}{text}"
+        return text
 
 
 class RotationMode(models.TextChoices):

@@ -20,8 +20,7 @@ from anchang.reception.appointments import (
 from anchang.reception.models import VipTier
 
 # Public booking page: which days and times a visitor may pick. Sales halls open 09:00–18:00, the
-# last visit starts half an hour before closing.
-BOOKING_FIRST_DAY_OFFSET = 0  # same-day bookings are common; past slots are refused on submit
+# last visit starts half an hour before closing. Today is offered while a slot is still ahead.
 BOOKING_DAYS_AHEAD = 14
 BOOKING_FIRST_SLOT = time(9, 0)
 BOOKING_LAST_SLOT = time(17, 30)
@@ -30,19 +29,24 @@ BOOKING_SLOT_MINUTES = 30
 _WEEKDAYS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
 
 
-def booking_days(today: date) -> list[tuple[str, str]]:
-    days = [today + timedelta(days=n) for n in range(BOOKING_FIRST_DAY_OFFSET, BOOKING_DAYS_AHEAD + 1)]
-    return [(d.isoformat(), f"{d:%m-%d} {_WEEKDAYS[d.weekday()]}") for d in days]
-
-
-def booking_slots() -> list[tuple[str, str]]:
+def booking_slots(day: date, now: datetime) -> list[tuple[str, str]]:
+    """The day's visit times; for today only those still ahead of `now`."""
     slots = []
-    current = datetime.combine(date(2000, 1, 1), BOOKING_FIRST_SLOT)
-    last = datetime.combine(date(2000, 1, 1), BOOKING_LAST_SLOT)
+    current = datetime.combine(day, BOOKING_FIRST_SLOT)
+    last = datetime.combine(day, BOOKING_LAST_SLOT)
     while current <= last:
-        slots.append((f"{current:%H:%M}", f"{current:%H:%M}"))
+        if timezone.make_aware(current) > now:
+            slots.append((f"{current:%H:%M}", f"{current:%H:%M}"))
         current += timedelta(minutes=BOOKING_SLOT_MINUTES)
     return slots
+
+
+def booking_days(now: datetime) -> list[tuple[str, str]]:
+    today = timezone.localdate(now)
+    days = [today + timedelta(days=n) for n in range(BOOKING_DAYS_AHEAD + 1)]
+    if not booking_slots(today, now):
+        days = days[1:]
+    return [(d.isoformat(), f"{d:%m-%d} {_WEEKDAYS[d.weekday()]}") for d in days]
 
 
 def _aware(day: date, at: time) -> datetime:
@@ -66,9 +70,16 @@ _PHONE_ATTRS = {
 
 
 class PublicBookingForm(forms.Form):
+    """The visitor's booking. Every message is the project's own wording (the page is public and
+    Django's stock ones, such as "这个字段是必填项。", do not say which field or what to do)."""
+
     name = forms.CharField(
         label=_("您的姓名"),
         max_length=NAME_MAX_LENGTH,
+        error_messages={
+            "required": _("请填写您的姓名"),
+            "max_length": _("姓名最多 %(limit_value)d 个字"),
+        },
         widget=forms.TextInput(attrs={"class": "form-control form-control-lg", "autocomplete": "name"}),
     )
     # Optional: the site then greets 王先生 / 王女士 on its screens instead of 王**.
@@ -76,20 +87,40 @@ class PublicBookingForm(forms.Form):
         label=_("称呼（可选）"),
         required=False,
         choices=[("", _("不填")), (Gender.MALE, _("先生")), (Gender.FEMALE, _("女士"))],
+        error_messages={"invalid_choice": _("请从列表中选择称呼")},
         widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
-    phone = forms.CharField(label=_("手机号"), max_length=20, widget=forms.TextInput(attrs=_PHONE_ATTRS))
+    phone = forms.CharField(
+        label=_("手机号"),
+        max_length=20,
+        error_messages={"required": _("请填写手机号"), "max_length": _("请填写 11 位手机号")},
+        widget=forms.TextInput(attrs=_PHONE_ATTRS),
+    )
     day = forms.ChoiceField(
-        label=_("到访日期"), widget=forms.Select(attrs={"class": "form-select form-select-lg"})
+        label=_("到访日期"),
+        error_messages={
+            "required": _("请选择到访日期"),
+            "invalid_choice": _("请从列表中选择到访日期"),
+        },
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
     slot = forms.ChoiceField(
-        label=_("到访时间"), widget=forms.Select(attrs={"class": "form-select form-select-lg"})
+        label=_("到访时间"),
+        error_messages={
+            "required": _("请选择到访时间"),
+            "invalid_choice": _("该时间已过或不在可预约时段内，请重新选择"),
+        },
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
     party_size = forms.TypedChoiceField(
         label=_("来访人数"),
         coerce=int,
         choices=[(n, n) for n in range(1, PARTY_SIZE_MAX + 1)],
         initial=2,
+        error_messages={
+            "required": _("请选择来访人数"),
+            "invalid_choice": _("请从列表中选择来访人数"),
+        },
         widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
     consultant = forms.TypedChoiceField(
@@ -97,11 +128,16 @@ class PublicBookingForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
+        error_messages={"invalid_choice": _("请从列表中选择置业顾问")},
         widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
     source = forms.ChoiceField(
         label=_("您是如何了解到本项目的"),
         choices=[("", _("请选择")), *Source.choices],
+        error_messages={
+            "required": _("请选择您是如何了解到本项目的"),
+            "invalid_choice": _("请从列表中选择了解途径"),
+        },
         widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
     consent = forms.BooleanField(
@@ -110,11 +146,17 @@ class PublicBookingForm(forms.Form):
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
 
-    def __init__(self, *args: object, consultants: list[User], today: date, **kwargs: object) -> None:
+    def __init__(self, *args: object, consultants: list[User], now: datetime, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._consultants = {c.pk: c for c in consultants}
-        self.fields["day"].choices = booking_days(today)  # type: ignore[attr-defined]
-        self.fields["slot"].choices = booking_slots()  # type: ignore[attr-defined]
+        days = booking_days(now)
+        self.fields["day"].choices = days  # type: ignore[attr-defined]
+        # The times offered are those of the day picked (the page reloads them when the day
+        # changes), so today's passed slots are neither shown nor accepted.
+        picked = self["day"].value()
+        if picked not in {value for value, _label in days}:
+            picked = days[0][0]
+        self.fields["slot"].choices = booking_slots(date.fromisoformat(picked), now)  # type: ignore[attr-defined]
         self.fields["consultant"].choices = [  # type: ignore[attr-defined]
             ("", _("不指定，由案场安排")),
             *[(c.pk, c.display_name) for c in consultants],

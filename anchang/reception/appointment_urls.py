@@ -6,6 +6,7 @@ app_name = "appointments"
 
 urlpatterns = [
     path("book/<slug:project_code>/", views.public_booking, name="book"),
+    path("book/<slug:project_code>/slots/", views.public_booking_slots, name="book_slots"),
     path("book/<slug:project_code>/done/<str:code>/", views.public_booking_done, name="booked"),
     path("projects/<int:project_id>/appointments/", views.appointment_day, name="day"),
     path("projects/<int:project_id>/appointments/week/", views.appointment_week, name="week"),

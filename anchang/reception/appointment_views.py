@@ -60,7 +60,7 @@ def public_booking(request: HttpRequest, project_code: str) -> HttpResponse:
     form = PublicBookingForm(
         request.POST if request.method == "POST" else None,
         consultants=consultants,
-        today=timezone.localdate(),
+        now=timezone.now(),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,6 +96,15 @@ def public_booking(request: HttpRequest, project_code: str) -> HttpResponse:
         "reception/booking/book.html",
         {"project": project, "form": form, "days_ahead": BOOKING_DAYS_AHEAD},
     )
+
+
+def public_booking_slots(request: HttpRequest, project_code: str) -> HttpResponse:
+    """The time list for the day just picked on the booking page (swapped in by htmx)."""
+    project = svc.booking_project_for(code=project_code)
+    if project is None:
+        raise Http404
+    form = PublicBookingForm(initial={"day": request.GET.get("day", "")}, consultants=[], now=timezone.now())
+    return render(request, "reception/booking/_slot_field.html", {"form": form, "project": project})
 
 
 def public_booking_done(request: HttpRequest, project_code: str, code: str) -> HttpResponse:

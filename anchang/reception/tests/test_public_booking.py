@@ -1,7 +1,7 @@
 """The public booking page /book/<project code>/: no login, phone first, rate limited, junk-proof."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -40,7 +40,15 @@ def form_data(**overrides) -> dict[str, str]:
     return data
 
 
-def test_page_renders_for_a_phone_without_login(client, project, consultant) -> None:
+def freeze_local_time(monkeypatch: pytest.MonkeyPatch, at: time) -> datetime:
+    """Make "now" today at `at`, local time (the page's offer depends on the hour)."""
+    now = timezone.make_aware(datetime.combine(timezone.localdate(), at))
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    return now
+
+
+def test_page_renders_for_a_phone_without_login(client, project, consultant, monkeypatch) -> None:
+    freeze_local_time(monkeypatch, time(8, 0))
     consultant.name = "刘顾问"
     consultant.save()
     project.address = "文一西路 88 号"
@@ -56,10 +64,72 @@ def test_page_renders_for_a_phone_without_login(client, project, consultant) -> 
     assert "文一西路 88 号" in html
     assert 'type="checkbox" name="consent"' in html
     assert "个人信息告知" in html and "删除" in html
-    # 14 days from tomorrow, 09:00 to 17:30 every half hour.
-    # today (a same-day visit) and the next 14 days
+    # Before opening: today (a same-day visit) and the next 14 days, 09:00 to 17:30 every half hour.
     assert len(re.findall(r'<option value="\d{4}-\d{2}-\d{2}"', html)) == 15
     assert 'value="09:00"' in html and 'value="17:30"' in html and 'value="18:00"' not in html
+
+
+def test_todays_passed_times_are_neither_offered_nor_accepted(client, project, monkeypatch) -> None:
+    now = freeze_local_time(monkeypatch, time(14, 10))
+    today, tomorrow = timezone.localdate(now), timezone.localdate(now) + timedelta(days=1)
+
+    html = client.get(book_url(project)).content.decode()
+    times = re.findall(r'<option value="(\d\d:\d\d)"', html)
+    assert times[0] == "14:30" and "14:00" not in times and times[-1] == "17:30"
+
+    # Picking another day reloads its times: all of them.
+    slots = client.get(reverse("appointments:book_slots", args=[project.code]), {"day": tomorrow.isoformat()})
+    assert slots.status_code == 200
+    assert re.findall(r'<option value="(\d\d:\d\d)"', slots.content.decode())[0] == "09:00"
+    again = client.get(reverse("appointments:book_slots", args=[project.code]), {"day": today.isoformat()})
+    assert 'value="10:00"' not in again.content.decode()
+
+    response = client.post(book_url(project), form_data(day=today.isoformat(), slot="10:00"))
+    assert "该时间已过或不在可预约时段内，请重新选择" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_after_the_last_time_today_is_not_offered(client, project, monkeypatch) -> None:
+    now = freeze_local_time(monkeypatch, time(17, 45))
+
+    html = client.get(book_url(project)).content.decode()
+
+    days = re.findall(r'<option value="(\d{4}-\d{2}-\d{2})"', html)
+    assert timezone.localdate(now).isoformat() not in days and len(days) == 14
+    assert 'value="09:00"' in html
+
+
+def test_required_fields_are_marked_and_errors_use_the_projects_words(client, project) -> None:
+    html = client.get(book_url(project)).content.decode()
+    name_label = re.search(r'<label[^>]*for="id_name">(.*?)</label>', html, re.S)
+    gender_label = re.search(r'<label[^>]*for="id_gender">(.*?)</label>', html, re.S)
+    assert name_label and "*" in name_label.group(1)
+    assert gender_label and "*" not in gender_label.group(1)
+
+    response = client.post(book_url(project), {"day": "", "slot": "", "party_size": "", "source": ""})
+
+    html = response.content.decode()
+    for message in (
+        "请填写您的姓名",
+        "请填写手机号",
+        "请选择到访日期",
+        "请选择来访人数",
+        "请选择您是如何了解到本项目的",
+    ):
+        assert message in html
+    assert "这个字段是必填项" not in html and "This field is required" not in html
+    assert not Appointment.objects.exists()
+
+
+def test_the_page_shows_the_sales_office_phone_and_the_address_once(client, project) -> None:
+    project.city, project.district, project.address = "杭州", "滨江区", "滨江区闻涛路 1 号"
+    project.sales_phone = "0571-8688 6600"
+    project.save()
+
+    html = client.get(book_url(project)).content.decode()
+
+    assert "杭州滨江区闻涛路 1 号" in html and "滨江区滨江区" not in html
+    assert 'href="tel:057186886600"' in html and "0571-8688 6600" in html
 
 
 def test_unknown_or_inactive_projects_are_404(client, project) -> None:
