@@ -6,6 +6,7 @@ from anchang.accounts.models import User
 from anchang.core.errors import NotFound
 from anchang.customers.needs import NeedsChange, needs_intent_update, needs_may_edit, needs_of, needs_out
 from anchang.reception.models import Visit
+from anchang.reception.registration import visit_registration_refresh
 
 
 def _attending(visit: Visit) -> tuple[int | None, int | None]:
@@ -37,10 +38,14 @@ def visit_needs_update(
     needs: Mapping[str, object] | None = None,
     intent_level: str | None = None,
 ) -> NeedsChange:
-    """`needs_intent_update` for the visit's customer, made in this visit (its staff may edit)."""
+    """`needs_intent_update` for the visit's customer, made in this visit (its staff may edit).
+
+    The needs may fill the project's required registration fields (意向面积, 意向户型), so the visit's
+    completeness flag is worked out again here, whichever door the needs came in by (page or API).
+    """
     if not visit_needs_may_edit(user=by, visit=visit):
         raise NotFound()
-    return needs_intent_update(
+    change = needs_intent_update(
         customer=visit.customer,
         by=by,
         needs=needs,
@@ -48,6 +53,8 @@ def visit_needs_update(
         attending=_attending(visit),
         visit_id=visit.pk,
     )
+    visit.missing_fields = visit_registration_refresh(visit_id=visit.pk).missing_fields
+    return change
 
 
 def visit_needs_out(*, visit: Visit) -> dict[str, object] | None:

@@ -89,6 +89,36 @@ def test_needs_filled_during_the_visit_clear_the_flag(client_for, project, front
     assert Visit.objects.get(pk=result.visit.pk).missing_fields == []
 
 
+def test_needs_patched_over_the_api_clear_the_flag_at_once(
+    client, project, frontdesk, on_duty, api_token_for
+) -> None:
+    result = check_in(
+        project=project,
+        phone=PHONE,
+        name="王小明",
+        gender="male",
+        source="friend",
+        by=frontdesk,
+        consent=True,
+    )
+    assert result.visit.missing_fields == ["area_range", "layout"]
+    response = client.patch(
+        f"/api/v1/visits/{result.visit.pk}",
+        {"needs": {"area_min": 90, "area_max": 120}},
+        content_type="application/json",
+        headers=api_token_for(on_duty[0]),
+    )
+    assert response.status_code == 200
+    assert Visit.objects.get(pk=result.visit.pk).missing_fields == ["layout"]
+    client.patch(
+        f"/api/v1/visits/{result.visit.pk}",
+        {"needs": {"bedrooms": 3}},
+        content_type="application/json",
+        headers=api_token_for(on_duty[0]),
+    )
+    assert Visit.objects.get(pk=result.visit.pk).missing_fields == []
+
+
 def test_the_flag_is_worked_out_again_when_the_visit_ends(project, frontdesk, on_duty) -> None:
     result = check_in(project=project, phone=PHONE, name="王小明", by=frontdesk, consent=True)
     assert set(result.visit.missing_fields) == {"gender", "source", "area_range", "layout"}
