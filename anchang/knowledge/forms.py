@@ -24,7 +24,7 @@ class ArticleForm(forms.ModelForm):
             "is_published": forms.CheckboxInput(attrs={"class": "form-check-input"}),
         }
         help_texts = {
-            "body": _("纯文本，换行会保留。"),
+            "body": _("纯文本，换行会保留。话术中写 {顾问} 的地方，显示时换成正在看的顾问的姓名。"),
             "station": _("说辞可以挂在讲解点上，接待时在该讲解点直接显示。"),
         }
 

@@ -103,6 +103,19 @@ def test_detail_renders_plain_text_with_line_breaks_escaped(client_for, project,
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def test_a_script_speaks_with_the_readers_own_name(client_for, project, consultant, manager) -> None:
+    consultant.name, manager.name = "周顾问", "吴经理"
+    consultant.save()
+    manager.save()
+    article = article_create(
+        project=project, kind=ArticleKind.SCRIPT, title="自我介绍", body="您好，我是置业顾问{顾问}。"
+    )
+
+    for reader, name in ((consultant, "周顾问"), (manager, "吴经理")):
+        page = client_for(reader).get(reverse("knowledge:detail", args=[article.pk])).content.decode()
+        assert f"我是置业顾问{name}。" in page and "{顾问}" not in page
+
+
 def test_unpublished_articles_are_for_editors_only(client_for, project, consultant, manager) -> None:
     draft = article_create(
         project=project, kind=ArticleKind.MUST_KNOW, title="草稿", body="…", is_published=False

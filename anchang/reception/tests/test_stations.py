@@ -506,6 +506,19 @@ def test_partial_shows_current_station_with_key_points_and_scripts(client_for, p
     assert "停车场开场白" in page and "应知应会速查" in page
 
 
+def test_scripts_name_the_consultant_receiving_the_visit(client_for, project, visit, manager) -> None:
+    parking = Station.objects.get(project=project, code="parking")
+    article_create(
+        project=project, kind=ArticleKind.SCRIPT, title="开场", body="我是置业顾问{顾问}。", station=parking
+    )
+    speaking = visit.consultant.display_name
+
+    # The consultant sees their own name; a manager looking on sees the name of the one speaking.
+    for viewer in (visit.consultant, manager):
+        page = client_for(viewer).get(reverse("stations:visit", args=[visit.pk])).content.decode()
+        assert f"我是置业顾问{speaking}。" in page and "{顾问}" not in page
+
+
 def test_htmx_tick_answers_the_refreshed_partial(client_for, visit) -> None:
     client = client_for(visit.consultant)
 
