@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated
 
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from anchang.core.errors import Forbidden, InvalidInput, NotFound
 from anchang.customers.models import Gender, Source
 from anchang.inventory.models import Project
 from anchang.reception import appointments as svc
-from anchang.reception.models import Appointment, BookingChannel, VipTask, VipTier
+from anchang.reception.models import Appointment, BookingChannel, VipTask, VipTier, Visit
 from anchang.reception.vip import local_day_bounds
 
 router = Router(tags=["appointments"])
@@ -80,6 +81,9 @@ class AppointmentListItem(Schema):
     vip_tier: str
     status: str
     channel: str
+    visit_id: int | None = Field(description="到访后的来访记录；未到访为空")
+    received_by_id: int | None = Field(description="实际接待的顾问（代接待时为代接的同事）")
+    received_by_name: str | None
 
 
 class AppointmentPage(Schema):
@@ -170,7 +174,13 @@ def appointment_list(request: HttpRequest, pid: int, filters: Query[AppointmentF
         start, end = local_day_bounds(day)
     except OverflowError:
         raise InvalidInput(fields={"date": _("日期超出范围。")}) from None
-    appointments = svc.appointment_list_between(project=project, start=start, end=end)
+    appointments = svc.appointment_list_between(project=project, start=start, end=end).prefetch_related(
+        Prefetch(
+            "visits",
+            queryset=Visit.objects.select_related("consultant").order_by("checked_in_at", "pk"),
+            to_attr="arrivals",
+        )
+    )
     page, count = paginate(appointments, limit=filters.limit, offset=filters.offset)
     return AppointmentPage(
         items=[
@@ -187,11 +197,23 @@ def appointment_list(request: HttpRequest, pid: int, filters: Query[AppointmentF
                 vip_tier=a.vip_tier,
                 status=a.status,
                 channel=a.channel,
+                **_arrival(a),
             )
             for a in page
         ],
         count=count,
     )
+
+
+def _arrival(appointment: Appointment) -> dict[str, int | str | None]:
+    """The visit the booking was checked in as and who received it (prefetched as `arrivals`)."""
+    visit = next(iter(appointment.arrivals), None)  # type: ignore[attr-defined]  # the Prefetch's to_attr
+    consultant = visit.consultant if visit is not None else None
+    return {
+        "visit_id": visit.pk if visit is not None else None,
+        "received_by_id": consultant.pk if consultant is not None else None,
+        "received_by_name": consultant.display_name if consultant is not None else None,
+    }
 
 
 @router.post(

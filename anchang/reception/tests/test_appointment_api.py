@@ -16,6 +16,8 @@ from anchang.core.testing.mobiles import mobile_for
 from anchang.inventory.models import Project
 from anchang.reception import appointments as svc
 from anchang.reception.models import Appointment, AppointmentStatus, BookingChannel
+from anchang.reception.rotation import rotation_sign_in
+from anchang.reception.services import check_in
 from anchang.reception.tests.urls_for_appointments import API_PREFIX
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("anchang.reception.tests.urls_for_appointments")]
@@ -242,6 +244,21 @@ def test_the_assigned_consultant_sees_the_full_number(get, project, consultant, 
     phones = {item["consultant_id"]: item["phone"] for item in items}
     assert phones[consultant.pk] == mobile_for(1)
     assert "****" in phones[other_consultant.pk]
+
+
+def test_the_list_says_who_received_a_booked_visitor(get, project, frontdesk, consultant) -> None:
+    booked = _book(project, 1, start_at=timezone.now() + timedelta(minutes=5))
+    _book(project, 2, start_at=timezone.now() + timedelta(minutes=10))
+    rotation_sign_in(project=project, consultant=consultant, by=consultant)
+    visit = check_in(project=project, appointment_code=booked.code, by=frontdesk, consent=True).visit
+
+    items = {i["code"]: i for i in get(frontdesk, appointments_url(project)).json()["items"]}
+
+    arrived = items[booked.code]
+    assert (arrived["visit_id"], arrived["received_by_id"]) == (visit.pk, consultant.pk)
+    assert arrived["received_by_name"] == consultant.display_name
+    waiting = next(i for code, i in items.items() if code != booked.code)
+    assert (waiting["visit_id"], waiting["received_by_id"], waiting["received_by_name"]) == (None, None, None)
 
 
 def test_list_defaults_to_today_and_refuses_bad_dates(get, project, frontdesk) -> None:
