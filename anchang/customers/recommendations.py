@@ -8,8 +8,10 @@ Hard limits (a unit that fails one is not recommended at all):
 Soft wishes give points (a wish that was not expressed gives nobody points, so it never reorders):
   - gross area inside [area_min, area_max] (each bound optional) ..... 30
   - orientation equal to the wish ..................................... 25
-    a 南北通透 unit for a 朝南 wish .......................................... 15
-    (its living rooms face south too, but it is not what was asked for)
+    a neighbouring orientation (see `NEAR_ORIENTATIONS`) ............ 15, 10 or 5
+    e.g. for 南北通透: 朝南 15, 东南/西南 10; for 朝南: 南北通透 15 (its rooms face
+    south too, so it meets the wish), 东南/西南 10. Without these steps a wish that no unit
+    meets exactly ranked nothing: 南北通透 for a three-room flat listed 东南 and 朝南 alike.
   - building among the preferred buildings ............................ 25
   - floor inside [floor_min, floor_max] (each bound optional) ......... 20
   The score is the sum, 0–100.
@@ -36,12 +38,24 @@ from anchang.inventory.models import Orientation, Unit, UnitStatus
 
 AREA_POINTS = 30
 ORIENTATION_POINTS = 25
-ORIENTATION_PARTIAL_POINTS = 15
 BUILDING_POINTS = 25
 FLOOR_POINTS = 20
 
-# The unit orientations that half-meet a wish: the rooms of a 南北通透 unit face south as well.
-PARTIAL_ORIENTATIONS: dict[str, tuple[str, ...]] = {Orientation.SOUTH: (Orientation.NORTH_SOUTH,)}
+_O = Orientation
+# Per wish, the other orientations that come close, with their points: the nearer the compass
+# direction (and the more daylight from the south, which buyers here value most), the more points.
+NEAR_ORIENTATIONS: dict[str, dict[str, int]] = {
+    _O.SOUTH: {_O.NORTH_SOUTH: 15, _O.SOUTHEAST: 10, _O.SOUTHWEST: 10},
+    _O.NORTH_SOUTH: {_O.SOUTH: 15, _O.SOUTHEAST: 10, _O.SOUTHWEST: 10, _O.NORTH: 5},
+    _O.SOUTHEAST: {_O.SOUTH: 15, _O.EAST: 10, _O.NORTH_SOUTH: 10, _O.SOUTHWEST: 5},
+    _O.SOUTHWEST: {_O.SOUTH: 15, _O.WEST: 10, _O.NORTH_SOUTH: 10, _O.SOUTHEAST: 5},
+    _O.EAST: {_O.SOUTHEAST: 15, _O.EAST_WEST: 10, _O.SOUTH: 5},
+    _O.WEST: {_O.SOUTHWEST: 15, _O.EAST_WEST: 10, _O.SOUTH: 5},
+    _O.NORTH: {_O.NORTH_SOUTH: 15},
+    _O.EAST_WEST: {_O.EAST: 10, _O.WEST: 10},
+}
+# A near orientation that does meet the wish (its reason says so rather than "close to").
+MEETS_WISH = {(_O.SOUTH, _O.NORTH_SOUTH)}
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
@@ -80,10 +94,10 @@ def _zero() -> Value:
 def _orientation_points(wish: str) -> Combinable:
     if not wish:
         return _zero()
-    partial = PARTIAL_ORIENTATIONS.get(wish, ())
     whens = [When(orientation=wish, then=Value(ORIENTATION_POINTS))]
-    if partial:
-        whens.append(When(orientation__in=partial, then=Value(ORIENTATION_PARTIAL_POINTS)))
+    whens += [
+        When(orientation=near, then=Value(points)) for near, points in NEAR_ORIENTATIONS.get(wish, {}).items()
+    ]
     return Case(*whens, default=Value(0), output_field=IntegerField())
 
 
@@ -144,10 +158,11 @@ def _reasons(unit: Unit, needs: Needs) -> list[str]:
     if orientation_points == ORIENTATION_POINTS:
         reasons.append(str(unit.get_orientation_display()))
     elif orientation_points:
-        reasons.append(
-            _("%(unit)s（满足%(wish)s）")
-            % {"unit": unit.get_orientation_display(), "wish": Orientation(needs.orientation).label}
-        )
+        names = {"unit": unit.get_orientation_display(), "wish": Orientation(needs.orientation).label}
+        if (needs.orientation, unit.orientation) in MEETS_WISH:
+            reasons.append(_("%(unit)s（满足%(wish)s）") % names)
+        else:
+            reasons.append(_("%(unit)s（接近%(wish)s）") % names)
     if getattr(unit, "floor_points", 0):
         reasons.append(_("%(n)d层") % {"n": unit.floor})
     if getattr(unit, "building_points", 0):

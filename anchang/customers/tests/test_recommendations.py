@@ -130,6 +130,29 @@ def test_an_exact_wish_for_south_north_beats_the_partial_match(inventory, custom
     assert "南北通透" in result[0].reasons
 
 
+def test_orientation_ranks_when_no_unit_meets_the_wish_exactly(buildings, customer) -> None:
+    # The newcomer's case: 南北通透 wished, the three-room flats face 东南, 朝南 or 朝东 only; the
+    # 东南 one is nearest the budget, so without the steps it came first, level with the others.
+    a = buildings["A栋"]
+    southeast = unit(a, 10, 1, price=3_250_000, area="100.00", orientation="SE")
+    south = unit(a, 11, 1, price=3_100_000, area="100.00", orientation="S")
+    east = unit(a, 12, 1, price=3_240_000, area="100.00", orientation="E")
+
+    result = recommend_units(
+        customer=wish(
+            customer,
+            budget_min=Decimal("3000000"),
+            budget_max=Decimal("3500000"),
+            bedrooms=3,
+            orientation="NS",
+        )
+    )
+
+    assert [(r.unit, r.score) for r in result] == [(south, 15), (southeast, 10), (east, 0)]
+    assert "朝南（接近南北通透）" in result[0].reasons and "东南（接近南北通透）" in result[1].reasons
+    assert not any("南北通透" in reason for reason in result[2].reasons)
+
+
 def test_each_budget_bound_is_optional(inventory, customer) -> None:
     below = recommend_units(customer=wish(customer, budget_max=Decimal("3100000")), limit=50)
     assert {r.unit.pk for r in below} == {inventory[n].pk for n in ("a0801", "cheap")}
