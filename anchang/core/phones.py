@@ -45,3 +45,13 @@ def normalize_mainland_mobile(raw: object, *, field: str = "phone") -> str:
 def national_digits(e164: str) -> str:
     """`+8613812345678` → `13812345678`."""
     return e164[3:] if e164.startswith("+86") else e164
+
+
+def spaced_mobile(e164: str | None) -> str:
+    """`+8613536343703` → `135 3634 3703`: how people read and dial a mainland mobile, never `+86…`."""
+    if not e164:
+        return ""
+    digits = national_digits(e164)
+    if len(digits) != 11 or not digits.isdigit():
+        return digits
+    return f"{digits[:3]} {digits[3:7]} {digits[7:]}"

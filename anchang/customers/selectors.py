@@ -66,6 +66,13 @@ def customer_search(*, project: Project, q: str, limit: int = SEARCH_LIMIT) -> l
     return list(customers.order_by("-last_visit_at", "-pk")[:limit])
 
 
+def may_record_followup(*, user: User, customer: Customer) -> bool:
+    """Follow-ups (followups app) are the owner consultant's work; the project's managers (and admins)
+    may record too. It lives here so that the customer page can offer 记录跟进 without importing
+    the follow-ups app, which builds on customers."""
+    return user.is_site_manager or (user.role == Role.CONSULTANT and customer.owner_id == user.pk)
+
+
 def customer_visible_to(*, user: User, customer_id: int) -> Customer | None:
     """A customer page is for the project's desk and managers, and for the customer's own consultant.
 

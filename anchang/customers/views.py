@@ -11,7 +11,7 @@ from anchang.core.errors import DomainError
 from anchang.customers.models import Customer, EventKind
 from anchang.customers.needs import needs_of
 from anchang.customers.pool import customer_reveal_phone, may_manage_customers
-from anchang.customers.selectors import customer_visible_to
+from anchang.customers.selectors import customer_visible_to, may_record_followup
 
 # A section of the customer page that another app renders from what it recorded (reception: the visits,
 # why each went to its consultant, stations and callbacks): its template and the context it needs. Those
@@ -41,6 +41,7 @@ def customer_detail(
         "follow_ups": customer.follow_ups.select_related("consultant").order_by("-due_at")[:20],
         "in_pool": customer.owner_id is None and customer.pooled_at is not None,
         "can_manage": may_manage_customers(user, customer.project_id),
+        "may_follow_up": may_record_followup(user=user, customer=customer),
         "revealed_phone": None,
         "reveal_error": "",
     }

@@ -1,6 +1,6 @@
 from django import template
 
-from anchang.core import formatting, privacy
+from anchang.core import formatting, phones, privacy
 
 register = template.Library()
 
@@ -10,6 +10,8 @@ register.filter("per_m2", formatting.per_square_metre)
 register.filter("sqm", formatting.square_metres)
 register.filter("masked_phone", privacy.mask_phone)
 register.filter("masked_id", privacy.mask_id_number)
+register.filter("spaced_mobile", phones.spaced_mobile)
+register.filter("national_mobile", phones.national_digits)
 
 
 @register.filter

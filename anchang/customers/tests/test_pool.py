@@ -468,7 +468,7 @@ def test_my_customers_shows_full_phones_and_highlights_protection_ending(
     html = client_for(me).get(reverse("pool:mine", args=[project.pk])).content.decode()
 
     assert "王小明" in html and "李丽" in html and "赵六" not in html and "钱七" not in html
-    assert ">13712345678</a>" in html and 'href="tel:+8613712345678"' in html
+    assert ">137 1234 5678</a>" in html and 'href="tel:13712345678"' in html
     assert html.count("table-warning") == 1 and "即将到期" in html
 
 
