@@ -125,7 +125,8 @@ def followup_list(request: HttpRequest, filters: Query[FollowUpFilters]) -> list
 
 
 class CallbackIn(Schema):
-    satisfaction: int
+    reached: bool = Field(True, description="是否接通；未接通（false）不打分，该接待仍待回访，可再次回访")
+    satisfaction: int | None = Field(None, description="满意度 1–5，接通时必填")
     comments: Annotated[str, NoNul] = ""
 
 
@@ -133,7 +134,9 @@ class CallbackOut(Schema):
     id: int
     visit_id: int
     consultant_id: int | None
-    satisfaction: int
+    reached: bool
+    satisfaction: int | None
+    attempts: int = Field(description="已拨打次数（含未接通）")
     comments: str
     at: LocalDateTime
 
@@ -143,8 +146,8 @@ class CallbackOut(Schema):
     response={201: CallbackOut, **error_responses(400, 401, 403, 404, 409)},
     summary="记录回访",
     description=(
-        "客服或经理对已结束的接待回访：满意度 1–5 与客户意见，每次接待一条（再次 → 409）；"
-        "接待顾问本人 → 403。"
+        "客服或经理对已结束的接待回访：满意度 1–5 与客户意见，每次接待一条（已接通后再次 → 409）；"
+        "未接通（reached=false）不打分、计入拨打次数，可再次回访；接待顾问本人 → 403。"
     ),
 )
 def callback_create(request: HttpRequest, visit_id: int, payload: CallbackIn) -> Status[CallbackOut]:
@@ -152,7 +155,11 @@ def callback_create(request: HttpRequest, visit_id: int, payload: CallbackIn) ->
     if visit is None:
         raise NotFound()
     callback = callback_record(
-        visit=visit, by=request_user(request), satisfaction=payload.satisfaction, comments=payload.comments
+        visit=visit,
+        by=request_user(request),
+        satisfaction=payload.satisfaction,
+        comments=payload.comments,
+        reached=payload.reached,
     )
     return Status(
         201,
@@ -160,7 +167,9 @@ def callback_create(request: HttpRequest, visit_id: int, payload: CallbackIn) ->
             id=callback.pk,
             visit_id=callback.visit_id,
             consultant_id=callback.consultant_id,
+            reached=callback.reached,
             satisfaction=callback.satisfaction,
+            attempts=callback.attempts,
             comments=callback.comments,
             at=callback.at,
         ),

@@ -70,8 +70,21 @@ class FollowUpForm(forms.Form):
 
 
 class CallbackForm(forms.Form):
+    reached = forms.TypedChoiceField(
+        label=_("是否接通"),
+        coerce=lambda value: value == "yes",
+        choices=[("yes", _("已接通")), ("no", _("未接通"))],
+        initial="yes",
+        # Left out (an older form, a script): answered, as the API's default.
+        required=False,
+        empty_value=True,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择是否接通。"), "invalid_choice": _("请选择是否接通。")},
+    )
     satisfaction = forms.TypedChoiceField(
         label=_("满意度"),
+        required=False,
+        empty_value=None,
         coerce=int,
         choices=[
             (5, _("5 非常满意")),
@@ -92,6 +105,15 @@ class CallbackForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("客户对接待、讲解、顾问的评价与建议")}),
     )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        # A call nobody answered has no score; an answered one must have one.
+        if data.get("reached") is False:
+            data["satisfaction"] = None
+        elif data.get("reached") and data.get("satisfaction") is None and "satisfaction" not in self.errors:
+            self.add_error("satisfaction", _("满意度请选择 1–5 分。"))
+        return data
 
 
 class CallbackDaysForm(forms.Form):

@@ -63,7 +63,11 @@ class FollowUp(models.Model):
 
 
 class Callback(models.Model):
-    """回访: someone other than the receiving consultant asks the customer how the reception went."""
+    """回访: someone other than the receiving consultant asks the customer how the reception went.
+
+    One row per visit. A call nobody answered (未接通) leaves `satisfaction` empty and the visit still
+    awaiting its callback; `attempts` counts every call made, the answered one included.
+    """
 
     visit = models.ForeignKey("reception.Visit", on_delete=models.CASCADE, related_name="callbacks")
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="callbacks")
@@ -71,8 +75,9 @@ class Callback(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="callbacks_about_me"
     )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    satisfaction = models.PositiveSmallIntegerField(_("满意度（1–5）"))
+    satisfaction = models.PositiveSmallIntegerField(_("满意度（1–5）"), null=True, blank=True)
     comments = models.TextField(_("客户意见"), max_length=2000, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("拨打次数"), default=1)
     at = models.DateTimeField(_("回访时间"))
 
     class Meta:
@@ -81,11 +86,16 @@ class Callback(models.Model):
         ordering = ["-at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(satisfaction__gte=1) & models.Q(satisfaction__lte=5),
+                condition=models.Q(satisfaction__isnull=True)
+                | (models.Q(satisfaction__gte=1) & models.Q(satisfaction__lte=5)),
                 name="callback_satisfaction_1_5",
             ),
             models.UniqueConstraint(fields=["visit"], name="callback_once_per_visit"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.visit_id} · {self.satisfaction}"
+        return f"{self.visit_id} · {self.satisfaction or '-'}"
+
+    @property
+    def reached(self) -> bool:
+        return self.satisfaction is not None

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Avg, Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from anchang.accounts.models import Role, User
@@ -146,7 +147,8 @@ def visits_awaiting_callback(
 def visits_awaiting_callback_query(
     *, project: Project, viewer: User, days: int = CALLBACK_DAYS_DEFAULT
 ) -> QuerySet[Visit]:
-    """Ended receptions of the last `days` days that nobody called back yet, newest first.
+    """Ended receptions of the last `days` days without an answered callback, newest first; each
+    with `callback_attempts`, the calls nobody answered so far (未接通), to be tried again.
 
     Invalid receptions are not buyers and get no callback. The viewer's own receptions never show:
     nobody rates themselves.
@@ -155,7 +157,12 @@ def visits_awaiting_callback_query(
     since = timezone.now() - timedelta(days=days)
     return (
         Visit.objects.filter(project=project, state=VisitState.ENDED, checked_out_at__gte=since)
-        .filter(~Exists(Callback.objects.filter(visit=OuterRef("pk"))))
+        .filter(~Exists(Callback.objects.filter(visit=OuterRef("pk"), satisfaction__isnull=False)))
+        .annotate(
+            callback_attempts=Coalesce(
+                Subquery(Callback.objects.filter(visit=OuterRef("pk")).values("attempts")[:1]), 0
+            )
+        )
         .exclude(consultant=viewer)
         .select_related("customer", "consultant")
         .order_by("-checked_out_at", "-pk")
@@ -178,7 +185,7 @@ def callback_results_by_consultant(
     start, _end = local_day_bounds(date_from)
     _start, end = local_day_bounds(date_to)
     rows = (
-        Callback.objects.filter(visit__project=project, at__gte=start, at__lt=end)
+        Callback.objects.filter(visit__project=project, at__gte=start, at__lt=end, satisfaction__isnull=False)
         .values("consultant_id", "consultant__name", "consultant__username")
         .annotate(
             count=Count("pk"),

@@ -17,6 +17,7 @@ from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from anchang.core.notifications import notify
 from anchang.customers.models import Customer, EventKind, IntentLevel
+from anchang.customers.selectors import may_record_followup
 from anchang.customers.services import customer_record_event, protection_after_contact
 from anchang.followups.models import Callback, FollowUp, Method
 from anchang.reception.models import Visit, VisitState
@@ -65,11 +66,6 @@ def followup_schedule(
     return FollowUp.objects.create(
         customer=customer, consultant=consultant, visit=visit, due_at=due_at, reason=reason[:100]
     )
-
-
-def may_record_followup(*, user: User, customer: Customer) -> bool:
-    """Follow-ups are the owner consultant's work; the project's managers (and admins) may record too."""
-    return user.is_site_manager or (user.role == Role.CONSULTANT and customer.owner_id == user.pk)
 
 
 def _validate_record(
@@ -214,8 +210,14 @@ def may_call_back(user: User) -> bool:
 
 
 @transaction.atomic
-def callback_record(*, visit: Visit, by: User, satisfaction: int, comments: str = "") -> Callback:
-    """回访: how the customer found the reception (product.md §7), once per visit."""
+def callback_record(
+    *, visit: Visit, by: User, satisfaction: int | None, comments: str = "", reached: bool = True
+) -> Callback:
+    """回访: how the customer found the reception (product.md §7), once per visit.
+
+    `reached=False` (未接通) needs no score: the call is counted and the visit stays awaiting its
+    callback, to be tried again; the answered call then completes the same row.
+    """
     locked = (
         Visit.objects.select_for_update(of=("self",))
         .select_related("customer", "consultant")
@@ -229,7 +231,9 @@ def callback_record(*, visit: Visit, by: User, satisfaction: int, comments: str 
     if not may_call_back(by):
         raise Forbidden(_("只有客服或案场经理可以回访。"))
     errors: dict[str, str] = {}
-    if isinstance(satisfaction, bool) or not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
+    if not reached:
+        satisfaction = None
+    elif isinstance(satisfaction, bool) or not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
         errors["satisfaction"] = _("满意度请选择 1–5 分。")
     text = (comments or "").strip()
     if len(text) > COMMENTS_MAX_LENGTH:
@@ -238,24 +242,35 @@ def callback_record(*, visit: Visit, by: User, satisfaction: int, comments: str 
         raise InvalidInput(fields=errors)
     if locked.state != VisitState.ENDED:
         raise Conflict(_("只能回访已结束的有效接待。"), code="visit_not_ended")
-    if Callback.objects.filter(visit=locked).exists():
-        raise Conflict(_("该接待已经回访过了。"), code="callback_exists")
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            callback = Callback.objects.create(
-                visit=locked,
-                customer=locked.customer,
-                consultant=locked.consultant,
-                by=by,
-                satisfaction=satisfaction,
-                comments=text,
-                at=now,
-            )
-    except IntegrityError:
-        # The visit lock makes this unreachable on PostgreSQL; the unique constraint is the backstop.
-        raise Conflict(_("该接待已经回访过了。"), code="callback_exists") from None
-    summary = _("回访：满意度 %(score)d/5") % {"score": satisfaction}
+    # The visit lock serialises the attempts: the row read here is the one to complete.
+    callback = Callback.objects.filter(visit=locked).first()
+    if callback is not None and callback.reached:
+        raise Conflict(_("该接待已经回访过了。"), code="callback_exists")
+    if callback is not None:
+        callback.satisfaction, callback.comments, callback.by, callback.at = satisfaction, text, by, now
+        callback.attempts = F("attempts") + 1
+        callback.save(update_fields=["satisfaction", "comments", "by", "at", "attempts"])
+        callback.refresh_from_db(fields=["attempts"])
+    else:
+        try:
+            with transaction.atomic():
+                callback = Callback.objects.create(
+                    visit=locked,
+                    customer=locked.customer,
+                    consultant=locked.consultant,
+                    by=by,
+                    satisfaction=satisfaction,
+                    comments=text,
+                    at=now,
+                )
+        except IntegrityError:
+            # The visit lock makes this unreachable on PostgreSQL; the unique constraint is the backstop.
+            raise Conflict(_("该接待已经回访过了。"), code="callback_exists") from None
+    if satisfaction is None:
+        summary = _("回访未接通（第 %(n)d 次）") % {"n": callback.attempts}
+    else:
+        summary = _("回访：满意度 %(score)d/5") % {"score": satisfaction}
     if text:
         summary += _("，客户意见：%(comments)s") % {"comments": text[:150]}
     customer_record_event(
@@ -264,7 +279,12 @@ def callback_record(*, visit: Visit, by: User, satisfaction: int, comments: str 
         by=by,
         at=now,
         text=summary,
-        data={"callback_id": callback.pk, "visit_id": locked.pk, "satisfaction": satisfaction},
+        data={
+            "callback_id": callback.pk,
+            "visit_id": locked.pk,
+            "satisfaction": satisfaction,
+            "attempts": callback.attempts,
+        },
     )
     return callback
 

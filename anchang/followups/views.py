@@ -18,9 +18,9 @@ from anchang.accounts.navigation import project_page
 from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import DomainError, Forbidden, NotFound
 from anchang.core.forms import apply_domain_error
-from anchang.core.http import redirect_back
+from anchang.core.http import came_from, redirect_back
 from anchang.customers.models import Customer
-from anchang.customers.selectors import customer_visible_to
+from anchang.customers.selectors import customer_visible_to, may_record_followup
 from anchang.followups import selectors
 from anchang.followups.forms import (
     CallbackDaysForm,
@@ -29,7 +29,7 @@ from anchang.followups.forms import (
     FollowUpForm,
 )
 from anchang.followups.models import Callback, FollowUp, FollowUpState
-from anchang.followups.services import callback_record, followup_record, may_call_back, may_record_followup
+from anchang.followups.services import callback_record, followup_record, may_call_back
 from anchang.reception.models import Visit
 
 MY_LIST_LIMIT = 100
@@ -117,7 +117,7 @@ def _record_page(
                 return done(result)
         else:
             status = 400
-    context = {**context, "form": form, "next": request.GET.get("next") or request.POST.get("next") or ""}
+    context = {**context, "form": form, "next": came_from(request)}
     if _htmx(request):
         # htmx swaps no 4xx answer by default: inline errors must arrive as a 200 to be seen.
         return render(request, partial, context)
@@ -232,12 +232,18 @@ def record_callback(request: HttpRequest, visit_id: int) -> HttpResponse:
             by=user,
             satisfaction=form.cleaned_data["satisfaction"],
             comments=form.cleaned_data["comments"],
+            reached=form.cleaned_data["reached"],
         )
 
     def done(callback: Callback) -> HttpResponse:
         if _htmx(request):
             return render(request, "followups/_callback_done.html", {"callback": callback, "visit": visit})
-        messages.success(request, _("回访已记录。"))
+        if callback.reached:
+            messages.success(request, _("回访已记录。"))
+        else:
+            messages.info(
+                request, _("已记录未接通（第 %(n)d 次），该接待仍在待回访中。") % {"n": callback.attempts}
+            )
         return redirect_back(request, reverse("followups:callbacks", args=[visit.project_id]))
 
     return _record_page(
