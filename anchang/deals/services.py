@@ -35,6 +35,7 @@ from anchang.deals.models import (
     Subscription,
     SubscriptionStatus,
 )
+from anchang.followups.services import followups_close_for_owner
 from anchang.inventory.models import Project, ProjectSettings, Unit, UnitStatus
 from anchang.inventory.services import UnitNotAvailable, record_unit_history, unit_move_status
 
@@ -485,10 +486,17 @@ def subscription_contract(
     )
     customer = subscription.customer
     # The front desk's owner judging reads this flag (reception.judging: visit kind "owner").
-    customer.is_owner, customer.stage = True, Stage.OWNER
+    # An owner has bought: a purchase intent level ("B 级：一个月内可能认购") no longer describes them.
+    customer.is_owner, customer.stage, customer.intent_level = True, Stage.OWNER, ""
     customer._history_user = by  # type: ignore[attr-defined]
     customer._change_reason = _("签约成为业主")  # type: ignore[attr-defined]
-    customer.save(update_fields=["is_owner", "stage", "updated_at"])
+    customer.save(update_fields=["is_owner", "stage", "intent_level", "updated_at"])
+    followups_close_for_owner(
+        customer=customer,
+        reason=_("客户已签约 %(unit)s（合同编号 %(number)s），成为业主，销售跟进关闭。")
+        % {"unit": unit.label, "number": contract_number},
+        at=now,
+    )
     customer_record_event(
         customer=customer,
         kind=EventKind.CONTRACTED,

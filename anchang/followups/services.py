@@ -42,11 +42,15 @@ RESULT_CHOICES: list[tuple[str, object]] = [
     (RESULT_NOT_REACHED, gettext_lazy("未联系上（未接/拒接/未回复）")),
 ]
 RESULT_CODES = frozenset(code for code, _label in RESULT_CHOICES)
+# Written by the system, never picked: the customer signed and their open follow-ups were closed.
+RESULT_CLOSED_OWNER = "closed_owner"
 # An SMS is one-way: it reminds the customer of us but is not a conversation.
 EFFECTIVE_METHODS = frozenset({Method.PHONE, Method.WECHAT, Method.VISIT})
 
 
 def result_label(code: str) -> str:
+    if code == RESULT_CLOSED_OWNER:
+        return str(_("签约成为业主，跟进关闭"))
     return next((str(label) for value, label in RESULT_CHOICES if value == code), code)
 
 
@@ -199,6 +203,15 @@ def followup_record(
     for name in ("intent_level", "last_contact_at", "protected_until"):
         setattr(customer, name, getattr(locked, name))
     return done
+
+
+@transaction.atomic
+def followups_close_for_owner(*, customer: Customer, reason: str, at: datetime) -> int:
+    """The customer signed (deals): their open sales follow-ups are done, with `reason` as the record,
+    so that no consultant keeps calling an owner to sell them a home. Returns how many were closed."""
+    return FollowUp.objects.filter(customer=customer, done_at__isnull=True).update(
+        done_at=at, result=RESULT_CLOSED_OWNER, content=reason[:CONTENT_MAX_LENGTH]
+    )
 
 
 # --- callbacks ------------------------------------------------------------------------------------
