@@ -1,23 +1,25 @@
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Header, Router, Schema
+from ninja import Header, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
 from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_visible_to
-from anchang.core.api import LocalDateTime, error_responses
-from anchang.core.errors import Forbidden, NotFound
+from anchang.core.api import DbId, LocalDateTime, NoNul, error_responses
+from anchang.core.errors import Forbidden, InvalidInput, NotFound
 from anchang.core.idempotency import run_idempotent
+from anchang.core.privacy import public_name
 from anchang.inventory.models import Project
 from anchang.reception import rotation
 from anchang.reception.models import RotationEntry, Visit
 from anchang.reception.needs.services import visit_intent_level_out, visit_needs_out
+from anchang.reception.preview import check_in_preview
 from anchang.reception.selectors import queue_for
 from anchang.reception.services import check_in, visit_take_over
 from anchang.reception.stations import visit_station_rows
@@ -96,6 +98,91 @@ def checkin_create(
         user=user, scope=f"checkin:{project.pk}", key=idempotency_key, body=payload.dict(), work=work
     )
     return Status(status, answer)
+
+
+class PreviewQuery(Schema):
+    phone: Annotated[str, Field(max_length=40), NoNul] = ""
+    appointment_code: Annotated[str, Field(max_length=40), NoNul] = ""
+    designated_consultant_id: DbId | None = None
+
+
+class BookingPreviewOut(Schema):
+    id: int
+    code: str
+    name: str = Field(description="王先生 / 王女士 / 王**")
+    start_at: LocalDateTime
+    party_size: int
+    consultant_id: int | None
+    consultant_name: str | None
+
+
+class TeamTurnOut(Schema):
+    team_id: int | None
+    team: str
+    why: str
+
+
+class CheckInPreviewOut(Schema):
+    visit_kind: str
+    rule: str
+    explanation: str
+    consultant_id: int | None = Field(description="规则点名的接待顾问（归属、指定或代接的同事）；轮排时为空")
+    consultant_name: str | None
+    covering_for_id: int | None = Field(description="代接待时：被代接的归属顾问")
+    consumes_turn: bool
+    next_in_queue_id: int | None = Field(description="轮排时：现在登记会分给谁；为空表示访客将进入等候")
+    next_in_queue_name: str | None
+    team_turn: TeamTurnOut | None = Field(description="分团队排队时：轮到哪个团队、为什么")
+    appointment: BookingPreviewOut | None
+    notes: list[str]
+
+
+@router.get(
+    "/projects/{pid}/checkins/preview",
+    response={200: CheckInPreviewOut, **error_responses(400, 401, 403, 404)},
+    summary="来访预判（不登记：谁来接待、为什么）",
+)
+def checkin_preview(request: HttpRequest, pid: int, query: Query[PreviewQuery]) -> CheckInPreviewOut:
+    user = request_user(request)
+    project = visible_project(user, pid)
+    _require(user, Role.FRONTDESK, Role.MANAGER, Role.CONSULTANT)
+    if not (query.phone.strip() or query.appointment_code.strip()):
+        raise InvalidInput(fields={"phone": _("请输入手机号或预约码。")})
+    preview = check_in_preview(
+        project=project,
+        phone=query.phone.strip(),
+        appointment_code=query.appointment_code.strip(),
+        designated_consultant_id=query.designated_consultant_id,
+    )
+    decision, booking, turn = preview.decision, preview.appointment, preview.team_turn
+    return CheckInPreviewOut(
+        visit_kind=decision.visit_kind,
+        rule=decision.rule,
+        explanation=decision.explanation,
+        consultant_id=decision.consultant.id if decision.consultant else None,
+        consultant_name=decision.consultant.name if decision.consultant else None,
+        covering_for_id=decision.covering_for.id if decision.covering_for else None,
+        consumes_turn=decision.consumes_turn,
+        next_in_queue_id=preview.next_up.pk if preview.next_up else None,
+        next_in_queue_name=preview.next_up.display_name if preview.next_up else None,
+        team_turn=TeamTurnOut(
+            team_id=int(turn.team) if turn.team.isdigit() else None, team=turn.team_name, why=turn.why
+        )
+        if turn is not None and turn.team is not None
+        else None,
+        appointment=BookingPreviewOut(
+            id=booking.pk,
+            code=booking.code,
+            name=public_name(booking.name, booking.gender),
+            start_at=booking.start_at,
+            party_size=booking.party_size,
+            consultant_id=booking.consultant_id,
+            consultant_name=booking.consultant.display_name if booking.consultant else None,
+        )
+        if booking is not None
+        else None,
+        notes=list(decision.notes),
+    )
 
 
 class QueueEntryOut(Schema):

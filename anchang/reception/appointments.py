@@ -235,6 +235,17 @@ def appointment_find_for_checkin(
     return min(today.filter(phone=phone), key=lambda a: abs(a.start_at - now), default=None)
 
 
+def appointment_for_code(*, project: Project, code: str) -> Appointment:
+    """Today's booking a code (typed or scanned at the desk) names; `NotFound` with what to do instead."""
+    appointment = appointment_find_for_checkin(project=project, code_or_phone=code[:8])
+    if appointment is None:
+        raise NotFound(
+            _("没有找到今天有效的预约码 %(code)s，请核对，或改用手机号登记。") % {"code": code[:8]},
+            code="appointment_not_found",
+        )
+    return appointment
+
+
 def appointment_visit(*, appointment: Appointment) -> Visit | None:
     """The visit this booking was checked in as (with who received it), once the visitor came."""
     return appointment.visits.select_related("consultant", "covering_for").order_by("checked_in_at").first()

@@ -32,6 +32,7 @@ from anchang.inventory.models import Project, ProjectSettings
 from anchang.reception import rotation
 from anchang.reception.appointments import (
     appointment_find_for_checkin,
+    appointment_for_code,
     appointment_mark_checked_in,
     appointments_booked_today,
 )
@@ -70,13 +71,7 @@ def _project_consultant(project: Project, consultant_id: int | None, field: str)
 def _appointment_for(project: Project, code: str | None, phone: str) -> Appointment | None:
     """Today's booking by its code (a scanner types it) or, without a code, by the visitor's phone."""
     if code:
-        appointment = appointment_find_for_checkin(project=project, code_or_phone=code[:8])
-        if appointment is None:
-            raise NotFound(
-                _("没有找到今天有效的预约码 %(code)s，请核对，或改用手机号登记。") % {"code": code[:8]},
-                code="appointment_not_found",
-            )
-        return appointment
+        return appointment_for_code(project=project, code=code)
     return appointment_find_for_checkin(project=project, code_or_phone=phone) if phone else None
 
 

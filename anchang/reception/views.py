@@ -14,15 +14,16 @@ from anchang.core.errors import DomainError, NotFound
 from anchang.customers.selectors import customer_search
 from anchang.inventory.models import Project
 from anchang.reception import rotation, selectors
-from anchang.reception.appointments import CODE_LENGTH, appointment_find_for_checkin
+from anchang.reception.appointments import CODE_LENGTH
 from anchang.reception.checkout_views import checkout_context
 from anchang.reception.forms import CheckInForm, OverrideForm, RotationActionForm
 from anchang.reception.models import Visit, VisitState
 from anchang.reception.needs.views import needs_context, recommendations_context
+from anchang.reception.preview import check_in_preview
 from anchang.reception.registration import visit_registration_refresh
-from anchang.reception.services import attribution_override, check_in, preview_check_in, visit_take_over
+from anchang.reception.services import attribution_override, check_in, visit_take_over
 from anchang.reception.stations import DESK_ROLES, is_desk, visit_for_stations, visit_stations_context
-from anchang.reception.teams.queues import is_team_mode, next_in_line, queue_groups, team_choose
+from anchang.reception.teams.queues import queue_groups
 
 
 def _user(request: HttpRequest) -> User:
@@ -115,33 +116,24 @@ def checkin_preview(request: HttpRequest, project_id: int) -> HttpResponse:
     value = request.GET.get("phone_or_code", "").strip()
     designated = request.GET.get("designated_consultant") or None
     designated_id = int(designated) if designated and designated.isdigit() else None
-    decision, error, appointment, next_up, team_turn = None, None, None, None, None
     phone = value if _looks_like_phone(value) else ""
     # A code is looked up once it is whole: half-typed, it would only say "not found".
-    if len(value) >= CODE_LENGTH and not phone and CheckInForm.is_code_shaped(value):
-        appointment = appointment_find_for_checkin(project=project, code_or_phone=value)
-        if appointment is None:
-            error = _("没有找到今天有效的预约码 %(code)s，请核对，或改用手机号登记。") % {"code": value[:8]}
-        else:
-            phone, designated_id = appointment.phone, designated_id or appointment.consultant_id
-    if phone:
+    code = value if len(value) >= CODE_LENGTH and not phone and CheckInForm.is_code_shaped(value) else ""
+    preview, error = None, None
+    if phone or code:
         try:
-            decision = preview_check_in(project=project, phone=phone, designated_consultant_id=designated_id)
+            preview = check_in_preview(
+                project=project, phone=phone, appointment_code=code, designated_consultant_id=designated_id
+            )
         except DomainError as problem:
             error = next(iter(problem.fields.values()), problem.message)
-    if decision is not None and decision.from_rotation:
-        # In team mode the walk-in goes to the team whose turn it is, and to the head of its queue.
-        if is_team_mode(project.settings):
-            team_turn = team_choose(project=project, settings=project.settings)
-        entry = next_in_line(selectors.queue_for(project=project), team_turn)
-        next_up = entry.consultant if entry is not None else None
     context = {
-        "decision": decision,
+        "decision": preview.decision if preview else None,
         "error": error,
         "value": value,
-        "appointment": appointment,
-        "next_up": next_up,
-        "team_turn": team_turn,
+        "appointment": preview.appointment if preview else None,
+        "next_up": preview.next_up if preview else None,
+        "team_turn": preview.team_turn if preview else None,
     }
     return render(request, "reception/_judging_preview.html", context)
 
