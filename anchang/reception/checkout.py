@@ -205,12 +205,27 @@ def _first_follow_up(visit: Visit) -> FollowUp | None:
     consultant_id = customer.owner_id or visit.consultant_id
     if consultant_id is None or visit.checked_out_at is None:
         return None
-    consultant = User.objects.get(pk=consultant_id)
     hours = visit.project.settings.first_followup_due_hours
+    due_at = visit.checked_out_at + timedelta(hours=hours)
+    # One open task per customer and consultant: a follow-up may already be open (scheduled after a
+    # call or an earlier contact, or the demo's "到访后回访" for a visitor still in the hall), and a
+    # second one made the consultant's list show the customer twice. The open one is brought forward
+    # to the first-visit deadline and linked to the visit instead.
+    open_task = (
+        FollowUp.objects.select_for_update()
+        .filter(customer=customer, consultant_id=consultant_id, done_at__isnull=True)
+        .order_by("due_at", "pk")
+        .first()
+    )
+    if open_task is not None:
+        open_task.due_at = min(open_task.due_at, due_at)
+        open_task.visit = open_task.visit or visit
+        open_task.save(update_fields=["due_at", "visit"])
+        return open_task
     return followup_schedule(
         customer=customer,
-        consultant=consultant,
-        due_at=visit.checked_out_at + timedelta(hours=hours),
+        consultant=User.objects.get(pk=consultant_id),
+        due_at=due_at,
         reason=str(REASON_FIRST_VISIT),
         visit=visit,
     )
