@@ -28,6 +28,7 @@ from anchang.knowledge.api import router as knowledge_router
 from anchang.reception.api import router as reception_router
 from anchang.reception.appointment_api import router as appointments_router
 from anchang.reception.checkout_api import router as checkout_router
+from anchang.reception.project_settings.api import router as project_settings_router
 from anchang.reception.station_api import router as stations_router
 from anchang.reception.teams.api import router as teams_router
 from anchang.reception.vip_api import router as vip_router
@@ -76,6 +77,7 @@ api.add_router("", appointments_router)
 api.add_router("", vip_router)
 api.add_router("", stations_router)
 api.add_router("", checkout_router)
+api.add_router("", project_settings_router)
 api.add_router("", teams_router)
 api.add_router("", customers_router)
 api.add_router("", calls_router)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("anchang.reception.station_urls")),
     path("", include("anchang.reception.checkout_urls")),
     path("", include("anchang.reception.teams.urls")),
+    path("", include("anchang.reception.project_settings.urls")),
     path("", include("anchang.reception.needs.urls")),
     path("", include("anchang.customers.pool_urls")),
     path("", include("anchang.customers.calls.urls")),

@@ -130,6 +130,10 @@ class ProjectSettings(models.Model):
         help_text=_("可用占位：{name} {project} {consultant}"),
     )
 
+    # Who changed which rule and when: the settings page shows the recent changes, and a disputed
+    # attribution can be read against the rules of its day (rule_set_version names the set).
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("项目规则")
         verbose_name_plural = _("项目规则")

@@ -221,6 +221,9 @@ class VipTaskTemplate(models.Model):
     minutes_before = models.PositiveIntegerField(_("到访前（分钟）"), default=30)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
+    # The manager edits the checklists on the settings page, which lists who changed what.
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("贵宾准备模板")
         verbose_name_plural = _("贵宾准备模板")

@@ -2,7 +2,6 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from anchang.accounts.models import User
@@ -46,8 +45,9 @@ def team_settings_update(
         raise InvalidInput(fields={k: " ".join(v) for k, v in error.message_dict.items()}) from error
     changed = {name: value for name, value in wanted.items() if before[name] != value}
     if changed:
-        ProjectSettings.objects.filter(pk=settings.pk).update(
-            **changed, rule_set_version=F("rule_set_version") + 1
-        )
-        settings.refresh_from_db()
+        # Saved (not a queryset update) so the change is in the settings' history with its author;
+        # the row lock above keeps the version increment from racing.
+        settings.rule_set_version += 1
+        settings._history_user = by  # type: ignore[attr-defined]
+        settings.save()
     return settings
