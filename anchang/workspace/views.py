@@ -11,6 +11,8 @@ from anchang.accounts.models import Role, User
 from anchang.accounts.navigation import current_project
 from anchang.accounts.selectors import staff_of_project
 from anchang.customers.pool import protection_ending_soon
+from anchang.deals.selectors import subscriptions_pending_approval
+from anchang.deals.summary import sales_summary
 from anchang.followups.selectors import followups_due_for, overdue_counts_by_consultant
 from anchang.inventory.models import Project
 from anchang.inventory.selectors import available_by_bedrooms, recent_unit_changes, unit_status_summary
@@ -22,6 +24,9 @@ from anchang.workspace.selectors import (
     companies_with_user_counts,
     projects_with_unit_counts,
 )
+
+# The oldest few on the home page; the approvals page has the rest.
+PENDING_ON_HOME = 5
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -56,8 +61,15 @@ def _site_today(project: Project) -> dict[str, object]:
 
 
 def _manager(project: Project, user: User) -> dict[str, object]:
+    pending = subscriptions_pending_approval(project=project)
+    today = timezone.localdate()
     return {
         **_site_today(project),
+        # What waits for the manager's decision, and what the day has sold so far.
+        "pending_approvals": list(pending[:PENDING_ON_HOME]),
+        "pending_count": pending.count(),
+        "deals_today": sales_summary(project=project, date_from=today, date_to=today).totals,
+        "approval_threshold": project.settings.discount_approval_threshold,
         "summary": unit_status_summary(project=project),
         "recent_changes": recent_unit_changes(project=project),
         "offers": available_by_bedrooms(project=project),
