@@ -192,6 +192,30 @@ def test_the_settings_page_has_a_fixed_query_count(
         assert client.get(_page(project)).status_code == 200
 
 
+def test_the_vip_editor_and_the_api_have_fixed_query_counts(
+    client_for, client, project, manager, api_token_for, django_assert_max_num_queries
+) -> None:
+    vip = reverse("project_settings:vip", args=[project.pk])
+    manager_client = client_for(manager)
+    manager_client.get(vip)
+    manager_client.post(
+        reverse("project_settings:vip_add", args=[project.pk]),
+        {
+            "tier": "1",
+            "add1-tier": "1",
+            "add1-title": "备好鲜花",
+            "add1-assignee_role": "attendant",
+            "add1-minutes_before": 40,
+        },
+    )
+    with django_assert_max_num_queries(12):
+        assert manager_client.get(vip).status_code == 200
+    client.logout()
+    headers = api_token_for(manager)
+    with django_assert_max_num_queries(3):
+        assert client.get(_api(project), headers=headers).status_code == 200
+
+
 def test_a_change_on_the_fairness_page_is_in_the_history_with_its_author(project, manager) -> None:
     team_settings_update(
         project=project,
