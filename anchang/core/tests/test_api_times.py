@@ -19,7 +19,7 @@ from anchang.customers.models import Customer, Needs
 from anchang.deals.models import OpeningSession, Subscription
 from anchang.demo.loader import HIGH_RISE, load_demo
 from anchang.inventory.models import Project, Unit, UnitStatus
-from anchang.reception.models import Visit
+from anchang.reception.models import Appointment, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +134,7 @@ def _path_values(project: Project) -> dict[str, int]:
         # a unit whose history has a status change in it
         "uid": _first_pk(Unit.objects.filter(project=project).exclude(status=UnitStatus.AVAILABLE)),
         "session_id": _first_pk(OpeningSession.objects.filter(project=project)),
+        "appointment_id": _first_pk(Appointment.objects.filter(project=project)),
     }
 
 

@@ -332,3 +332,76 @@ def test_cancel_visibility_and_roles(post, project, other_project, consultant, o
     assert post(stranger, f"{API_PREFIX}/appointments/99999999/cancel", {"reason": "x"}).status_code == 404
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.BOOKED
+
+
+# --- GET /appointments/{id}, reschedule, no-show ----------------------------------------------------
+
+
+def test_one_booking_with_its_checklist_visit_and_history(get, post, project, frontdesk, consultant) -> None:
+    booking = _book(
+        project, 1, vip_tier="2", consultant=consultant, start_at=timezone.now() + timedelta(minutes=5)
+    )
+    rotation_sign_in(project=project, consultant=consultant, by=consultant)
+    visit = check_in(project=project, appointment_code=booking.code, by=frontdesk, consent=True).visit
+
+    response = get(frontdesk, f"{API_PREFIX}/appointments/{booking.pk}")
+
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["code"], data["status"], data["visit_id"]) == (booking.code, "checked_in", visit.pk)
+    assert data["received_by_id"] == consultant.pk and len(data["preparation_tasks"]) == 5
+    assert [change["what"] for change in data["history"]][-1] == "创建预约"
+    assert len(data["history"]) >= 2 and data["can_change"] is False
+    assert not FULL_MOBILE.search(response.content.decode())
+
+
+def test_one_booking_is_the_projects_staffs_only(get, project, other_project, frontdesk) -> None:
+    booking = _book(project, 1)
+    assert get(frontdesk, f"{API_PREFIX}/appointments/{booking.pk}").json()["can_change"] is True
+    stranger = user_in(other_project, role=Role.MANAGER)
+
+    assert get(stranger, f"{API_PREFIX}/appointments/{booking.pk}").status_code == 404
+    assert (
+        get(user_in(project, role=Role.AGENT), f"{API_PREFIX}/appointments/{booking.pk}").status_code == 403
+    )
+    assert get(frontdesk, f"{API_PREFIX}/appointments/99999999").status_code == 404
+
+
+def test_reschedule_moves_the_booking_and_is_in_its_history(get, post, project, frontdesk) -> None:
+    booking = _book(project, 1, vip_tier="2")
+    later = tomorrow_at(15)
+
+    response = post(
+        frontdesk, f"{API_PREFIX}/appointments/{booking.pk}/reschedule", {"start_at": later.isoformat()}
+    )
+
+    assert response.status_code == 200
+    booking.refresh_from_db()
+    assert booking.start_at == later
+    first_task = min(task.due_at for task in booking.preparation_tasks.all())
+    assert first_task < later and response.json()["start_at"].endswith("+08:00")
+    history = get(frontdesk, f"{API_PREFIX}/appointments/{booking.pk}").json()["history"]
+    assert history[0]["what"].startswith("改期") and history[0]["by_name"] == frontdesk.display_name
+
+
+@pytest.mark.parametrize("start_at", ["", "tomorrow", "2020-01-01T10:00:00+08:00"])
+def test_reschedule_refuses_bad_times_and_changes_nothing(post, project, frontdesk, start_at) -> None:
+    booking = _book(project, 1)
+    before = booking.start_at
+
+    response = post(frontdesk, f"{API_PREFIX}/appointments/{booking.pk}/reschedule", {"start_at": start_at})
+
+    assert response.status_code == 400 and "start_at" in str(response.json()["fields"])
+    booking.refresh_from_db()
+    assert booking.start_at == before
+
+
+def test_no_show_only_after_the_time_and_only_once(post, project, frontdesk) -> None:
+    upcoming = _book(project, 1)
+    early = post(frontdesk, f"{API_PREFIX}/appointments/{upcoming.pk}/no-show", {})
+    assert early.status_code == 409 and early.json()["code"] == "appointment_not_due"
+
+    Appointment.objects.filter(pk=upcoming.pk).update(start_at=timezone.now() - timedelta(hours=1))
+    marked = post(frontdesk, f"{API_PREFIX}/appointments/{upcoming.pk}/no-show", {})
+    assert marked.status_code == 200 and marked.json()["status"] == "no_show"
+    assert post(frontdesk, f"{API_PREFIX}/appointments/{upcoming.pk}/no-show", {}).status_code == 409
