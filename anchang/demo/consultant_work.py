@@ -11,14 +11,24 @@ from datetime import timedelta
 from django.utils import timezone
 
 from anchang.customers.models import Customer
-from anchang.demo.context import DemoContext
+from anchang.demo.context import CLOSES, OPENS, DemoContext, working_time
 from anchang.followups.models import FollowUp
 
 RECENT_DAYS = 7
 
 
 def load_consultant_work(ctx: DemoContext) -> None:
-    now = timezone.now()
+    now = ctx.now
+    # Due at working hours: later today while the day has three working hours left (else
+    # tomorrow afternoon), tomorrow morning, and yesterday afternoon (overdue).
+    later_today = timezone.localtime(now + timedelta(hours=3))
+    if later_today.date() != timezone.localdate(now) or not OPENS <= later_today.time() <= CLOSES:
+        later_today = working_time(now, days_ago=-1, minutes=5 * 60)
+    dues = [
+        later_today,
+        working_time(now, days_ago=-1, minutes=60),
+        working_time(now, days_ago=1, minutes=7 * 60),
+    ]
     created = 0
     for project in ctx.projects.values():
         if FollowUp.objects.filter(customer__project=project).exists():
@@ -29,8 +39,8 @@ def load_consultant_work(ctx: DemoContext) -> None:
         rows = []
         for n, customer in enumerate(recent):
             assert customer.owner_id is not None  # filtered above
-            # Alternate: due later today, due tomorrow, already a day overdue.
-            due = now + [timedelta(hours=3), timedelta(days=1), -timedelta(days=1)][n % 3]
+            # Alternate: due later today, due tomorrow, already overdue.
+            due = dues[n % 3]
             rows.append(
                 FollowUp(customer=customer, consultant_id=customer.owner_id, due_at=due, reason="到访后回访")
             )

@@ -5,9 +5,10 @@ import this module, so that no step has to import the loader that imports it.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from django.db import models
+from django.utils import timezone
 
 from anchang.accounts.models import Company, Team, User
 from anchang.inventory.models import Project
@@ -15,6 +16,18 @@ from anchang.inventory.models import Project
 # The demo projects' codes, which are also their keys in `DemoContext.projects`.
 HIGH_RISE = "jinlan-binjiang"
 TOWNHOUSE = "jinlan-yunxi"
+
+# The sales office's working hours (local time). Whatever the hour the demo is built, what it
+# tells of the past happened inside them, on past days.
+OPENS = time(9, 0)
+CLOSES = time(18, 0)
+WORKING_MINUTES = (CLOSES.hour - OPENS.hour) * 60
+
+
+def working_time(now: datetime, *, days_ago: int, minutes: int) -> datetime:
+    """`minutes` after opening (wrapped into the working day) on the day `days_ago` before now's."""
+    day = timezone.localdate(now) - timedelta(days=days_ago)
+    return timezone.make_aware(datetime.combine(day, OPENS)) + timedelta(minutes=minutes % WORKING_MINUTES)
 
 
 @dataclass

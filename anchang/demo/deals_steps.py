@@ -31,7 +31,7 @@ from anchang.deals.services import (
     subscription_contract,
     subscription_create,
 )
-from anchang.demo.context import HIGH_RISE, TOWNHOUSE, DemoContext
+from anchang.demo.context import HIGH_RISE, TOWNHOUSE, DemoContext, working_time
 from anchang.inventory.models import Project, Unit, UnitStatus
 
 BACKFILL_HOLD_REASON = "开盘前预留，择机加推"
@@ -101,7 +101,12 @@ def load_deals(ctx: DemoContext) -> None:
                 continue
             tomorrow = timezone.localdate(ctx.now) + timedelta(days=1)
             expires = timezone.make_aware(datetime.combine(tomorrow, time(18, 0))) if ends_tomorrow else None
-            hold_create(unit_id=unit.pk, reason=reason, expires_at=expires, by=manager)
+            hold = hold_create(unit_id=unit.pk, reason=reason, expires_at=expires, by=manager)
+            # Held yesterday afternoon, not at whatever hour the demo is built.
+            _move_unit_changes(unit.pk, [working_time(ctx.now, days_ago=1, minutes=8 * 60)], now=ctx.now)
+            Hold.objects.filter(pk=hold.pk).update(
+                created_at=working_time(ctx.now, days_ago=1, minutes=8 * 60)
+            )
             held += 1
         ctx.record_created(Hold, held)
 
@@ -134,7 +139,8 @@ def _spread(units: QuerySet[Unit], n: int) -> list[Unit]:
 def _make_deal(ctx: DemoContext, plan: DealPlan, *, unit: Unit, customer: Customer, manager: User) -> None:
     seller = customer.owner or manager
     day = timezone.localdate(ctx.now) - timedelta(days=plan.days_ago)
-    moment = timezone.make_aware(datetime.combine(day, time(10, 30))) + timedelta(minutes=17 * plan.days_ago)
+    # Mornings, a little later the longer ago: approved two hours, signed three hours after it.
+    moment = timezone.make_aware(datetime.combine(day, time(10, 30))) + timedelta(minutes=11 * plan.days_ago)
     # Agreed prices are round hundreds of yuan, as list prices are.
     price = (unit.list_price_total * (1 - plan.discount) / 100).quantize(
         Decimal(1), rounding=ROUND_HALF_UP
@@ -152,7 +158,7 @@ def _make_deal(ctx: DemoContext, plan: DealPlan, *, unit: Unit, customer: Custom
         subscription_approve(subscription_id=subscription.pk, by=manager, note="老业主推荐，同意优惠")
         moments["approved"] = moment + timedelta(hours=2)
     if plan.outcome == "contracted":
-        signed_at = moment + timedelta(days=plan.signed_after, hours=4)
+        signed_at = moment + timedelta(days=plan.signed_after, hours=3)
         subscription_contract(
             subscription_id=subscription.pk, by=seller, contracted_at=min(signed_at, ctx.now)
         )
@@ -191,6 +197,21 @@ def _backdate(subscription: Subscription, moments: dict[str, datetime], *, now: 
     events.filter(kind=EventKind.SUBSCRIBED).update(at=created)
     if cancelled is not None:
         events.filter(kind=EventKind.CANCELLED).update(at=min(cancelled, now))
+    unit_moments = [created]
+    if fresh.contracted_at is not None:
+        unit_moments.append(fresh.contracted_at)
+    if cancelled is not None:
+        unit_moments.append(min(cancelled, now))
+    _move_unit_changes(subscription.unit_id, unit_moments, now=now)
+
+
+def _move_unit_changes(unit_id: int, moments: list[datetime], *, now: datetime) -> None:
+    """The unit's status changes the services just stamped "now" (its history rows and
+    `status_changed_at`), moved to `moments` in order (the last moment for any further row)."""
+    rows = Unit.history.filter(id=unit_id, history_date__gte=now).order_by("history_date", "history_id")
+    for index, history_id in enumerate(rows.values_list("history_id", flat=True)):
+        Unit.history.filter(history_id=history_id).update(history_date=moments[min(index, len(moments) - 1)])
+    Unit.objects.filter(pk=unit_id).update(status_changed_at=moments[-1])
 
 
 def _backfill_holds(ctx: DemoContext) -> None:

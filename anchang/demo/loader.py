@@ -49,7 +49,7 @@ from anchang.customers.models import (
 )
 from anchang.customers.names import name_initials, name_pinyin
 from anchang.demo.consultant_work import load_consultant_work
-from anchang.demo.context import HIGH_RISE, TOWNHOUSE, DemoContext
+from anchang.demo.context import CLOSES, HIGH_RISE, TOWNHOUSE, DemoContext, working_time
 from anchang.demo.deals_steps import load_deals
 from anchang.demo.knowledge_content import load_knowledge
 from anchang.demo.names import HETERONYM_SURNAMES, draw_name
@@ -299,6 +299,8 @@ STATUS_AGE_DAYS: dict[str, tuple[int, int]] = {
     UnitStatus.RESERVED: (1, 20),
     UnitStatus.HELD: (10, 90),
 }
+# The sales board was set up this long ago, before the first unit was sold.
+BOARD_SET_UP_DAYS_AGO = 180
 
 
 @dataclass(frozen=True)
@@ -424,8 +426,10 @@ class CustomerDraft:
 
 
 def _draw_visit(rng: random.Random, days_ago: int, outcome: str) -> VisitDraft:
-    # Opening hours: arrivals from 09:30 to 17:25 in five-minute steps.
-    return VisitDraft(days_ago, 9 * 60 + 30 + 5 * rng.randrange(96), rng.randint(35, 130), outcome)
+    # Opening hours: arrivals from 09:30 to 17:25 in five-minute steps; everyone leaves by closing.
+    arrival = 9 * 60 + 30 + 5 * rng.randrange(96)
+    stayed = rng.randint(35, 130)
+    return VisitDraft(days_ago, arrival, min(stayed, CLOSES.hour * 60 - arrival), outcome)
 
 
 def plan_history(spec: HistorySpec, *, taken: set[str]) -> list[CustomerDraft]:
@@ -531,10 +535,8 @@ APPOINTMENT_TIMES = tuple(
 )
 # Bookings for a later day take these times in turn.
 LATER_TIMES = (time(10, 0), time(15, 0))
-# Today's bookings start at least this long after "now"; late in the evening they continue in
-# half-hour steps, past midnight if need be.
+# Today's bookings start at least this long after "now".
 APPOINTMENT_LEAD = timedelta(minutes=30)
-APPOINTMENT_STEP = timedelta(minutes=30)
 
 
 # --- loading ----------------------------------------------------------------------------------------
@@ -596,7 +598,13 @@ def load_buildings_and_units(ctx: DemoContext) -> None:
             slot = (building.pk, draft.floor, draft.position)
             if (building.pk, draft.number) in taken_numbers or slot in taken_slots:
                 continue
-            new_units.append(_unit_from_draft(draft, project, building, status, days_ago, ctx.now))
+            unit = _unit_from_draft(draft, project, building, status, days_ago, ctx.now)
+            # The board's history shows each unit as of its last change (or the board's setup),
+            # not every unit at the minute the demo was built.
+            unit._history_date = unit.status_changed_at or working_time(  # type: ignore[attr-defined]
+                ctx.now, days_ago=BOARD_SET_UP_DAYS_AGO, minutes=0
+            )
+            new_units.append(unit)
         if new_units:
             # The history row marks where each unit's story starts, as if it had been imported.
             bulk_create_with_history(
@@ -670,7 +678,9 @@ def _unit_from_draft(
         orientation=draft.orientation,
         list_price_total=total,
         status=status,
-        status_changed_at=now - timedelta(days=days_ago, hours=(draft.floor * 7 + draft.position) % 9)
+        status_changed_at=working_time(
+            now, days_ago=days_ago, minutes=30 + 60 * ((draft.floor * 7 + draft.position) % 9)
+        )
         if days_ago is not None
         else None,
     )
@@ -964,7 +974,7 @@ def load_today(ctx: DemoContext) -> None:
     sign-ins, a consultant stepping away, check-ins judged by the rules, a reception ended.
     """
     project = ctx.projects[HIGH_RISE]
-    now = timezone.now()
+    now = ctx.now
     day = timezone.localdate(now)
     if RotationEntry.objects.filter(project=project, day=day).exists():
         return
@@ -1025,11 +1035,8 @@ def load_today(ctx: DemoContext) -> None:
 
 
 def appointment_times(now: datetime, count: int) -> list[datetime]:
-    """`count` booking times from now on: today's opening-hour slots still ahead, spread over the day.
-
-    When fewer are left (late in the day), the rest follow in half-hour steps, past midnight if it
-    comes to that; a time is never earlier than `APPOINTMENT_LEAD` from now.
-    """
+    """Up to `count` of today's booking times still ahead (at least `APPOINTMENT_LEAD` from now),
+    spread over what is left of the day; late in the day there are fewer, in the evening none."""
     earliest = now + APPOINTMENT_LEAD
     day = timezone.localdate(now)
     ahead = [
@@ -1037,24 +1044,18 @@ def appointment_times(now: datetime, count: int) -> list[datetime]:
         for at in (timezone.make_aware(datetime.combine(day, slot)) for slot in APPOINTMENT_TIMES)
         if at >= earliest
     ]
-    if len(ahead) >= count:
-        if count <= 1:
-            return ahead[:count]
-        step = (len(ahead) - 1) / (count - 1)
-        return [ahead[round(n * step)] for n in range(count)]
-    times = list(ahead)
-    if times:
-        following = times[-1] + APPOINTMENT_STEP
-    else:
-        # The first full or half hour from the earliest allowed time on.
-        local = timezone.localtime(earliest)
-        following = local.replace(minute=0 if local.minute < 30 else 30, second=0, microsecond=0)
-        if following < local:
-            following += APPOINTMENT_STEP
-    while len(times) < count:
-        times.append(following)
-        following += APPOINTMENT_STEP
-    return times
+    if len(ahead) <= count:
+        return ahead
+    if count <= 1:
+        return ahead[:count]
+    step = (len(ahead) - 1) / (count - 1)
+    return [ahead[round(n * step)] for n in range(count)]
+
+
+def later_times(day: date, count: int) -> list[datetime]:
+    """`count` booking times on a later day: `LATER_TIMES` in turn, then the day's other slots."""
+    slots = [*LATER_TIMES, *(slot for slot in APPOINTMENT_TIMES if slot not in LATER_TIMES)]
+    return sorted(timezone.make_aware(datetime.combine(day, slot)) for slot in slots[:count])
 
 
 def load_appointments(ctx: DemoContext) -> None:
@@ -1063,7 +1064,7 @@ def load_appointments(ctx: DemoContext) -> None:
     Runs per project only while nothing was booked there today, so a rerun the same day adds nothing.
     """
     frontdesk = ctx.users["frontdesk"]
-    now = timezone.now()
+    now = ctx.now
     day = timezone.localdate(now)
     start, end = local_day_bounds(day)
     with _counting_created(ctx, Appointment, VipTask):
@@ -1074,13 +1075,18 @@ def load_appointments(ctx: DemoContext) -> None:
             ).exists():
                 continue
             today_plans = [plan for plan in plans if plan.day_offset == 0]
-            later_plans = [plan for plan in plans if plan.day_offset > 0]
-            times = appointment_times(now, len(today_plans)) + [
-                timezone.make_aware(
-                    datetime.combine(day + timedelta(days=plan.day_offset), LATER_TIMES[n % len(LATER_TIMES)])
-                )
-                for n, plan in enumerate(later_plans)
+            today_times = appointment_times(now, len(today_plans))
+            # What no longer fits into today's opening hours is booked for tomorrow instead.
+            later_plans = [
+                *today_plans[len(today_times) :],
+                *(plan for plan in plans if plan.day_offset > 0),
             ]
+            today_plans = today_plans[: len(today_times)]
+            times = today_times
+            for offset in sorted({max(plan.day_offset, 1) for plan in later_plans}):
+                on_day = [plan for plan in later_plans if max(plan.day_offset, 1) == offset]
+                times += later_times(day + timedelta(days=offset), len(on_day))
+            later_plans = sorted(later_plans, key=lambda plan: max(plan.day_offset, 1))
             rng = random.Random(f"{HISTORY_SEED}:appointments:{code}:{day.isoformat()}")
             seed = day.toordinal() * 100 + 20 * (number + 1)
             phones = iter(_unused_phones(seed=seed, count=len(plans)))
@@ -1191,10 +1197,14 @@ class DemoSummary:
         return any(self.created.values())
 
 
-def load_demo(steps: Iterable[DemoStep] = DEMO_STEPS) -> DemoSummary:
-    """Load whatever part of the demo data is missing; return what the demo now holds."""
+def load_demo(steps: Iterable[DemoStep] = DEMO_STEPS, *, now: datetime | None = None) -> DemoSummary:
+    """Load whatever part of the demo data is missing; return what the demo now holds.
+
+    `now` is the moment the story is told from (the present by default): the history lies in the
+    working hours of the days before it, today's bookings in the opening hours still ahead of it.
+    """
     with transaction.atomic():
-        ctx = DemoContext(now=timezone.now())
+        ctx = DemoContext(now=now or timezone.now())
         for step in steps:
             step(ctx)
         return summarize(ctx)

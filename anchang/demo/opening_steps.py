@@ -10,7 +10,7 @@ even on a later day — changes nothing (the session stays open, every slot has 
 Reservations, the draw and the opening go through the same code the pages use.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from decimal import Decimal
 
 from django.utils import timezone
@@ -30,7 +30,7 @@ from anchang.deals.opening import (
     opening_session_open,
 )
 from anchang.deals.services import reservation_create
-from anchang.demo.context import HIGH_RISE, DemoContext
+from anchang.demo.context import HIGH_RISE, DemoContext, working_time
 
 SESSION_NAME = "滨江府首次开盘"
 RESERVATIONS = 40
@@ -56,14 +56,18 @@ def load_opening_day(ctx: DemoContext) -> None:
     if OpeningSession.objects.filter(project=project, name=SESSION_NAME).exists():
         return
     manager = ctx.users["manager"]
-    now = timezone.now()
+    now = ctx.now
     holders = Customer.objects.filter(project=project, is_owner=False, subscriptions__isnull=True).exclude(
         reservations__status=ReservationStatus.ACTIVE
     )
     customers = list(holders.order_by("phone")[:RESERVATIONS])
     for offset, customer in enumerate(customers):
         # Spread over three weeks, during opening hours, in the order of their numbers.
-        registered = now - timedelta(days=RESERVATION_DAYS) + timedelta(hours=12 * offset)
+        registered = working_time(
+            now,
+            days_ago=RESERVATION_DAYS - offset * RESERVATION_DAYS // RESERVATIONS,
+            minutes=60 + 37 * offset,
+        )
         reservation = reservation_create(
             project=project,
             customer=customer,

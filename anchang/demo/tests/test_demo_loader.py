@@ -1,5 +1,5 @@
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from io import StringIO
 
 import pytest
@@ -97,6 +97,9 @@ def test_demo_loads_two_projects_with_a_full_sales_board() -> None:
     assert (high_rise.kind, townhouse.kind) == (ProjectKind.HIGH_RISE, ProjectKind.LOW_RISE)
     assert high_rise.company.kind == CompanyKind.DEVELOPER == townhouse.company.kind
     assert ProjectSettings.objects.filter(project__in=[high_rise, townhouse]).count() == 2
+    # The address names the district once, and the booking page can give the office's phone.
+    assert high_rise.full_address == "杭州滨江区闻涛路与江晖路交叉口东北侧"
+    assert all(p.district not in p.address and p.sales_phone for p in (high_rise, townhouse))
 
     buildings = list(high_rise.buildings.all())
     assert len(buildings) == 6
@@ -340,10 +343,20 @@ def test_demo_day_in_progress_at_the_front_desk() -> None:
     assert Attribution.objects.filter(visit__in=today).count() == today.count()
 
 
+def _local(at: time, days: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=days), at))
+
+
+def _freeze(monkeypatch: pytest.MonkeyPatch, now: datetime) -> None:
+    # The services the demo calls stamp their rows with timezone.now().
+    monkeypatch.setattr(timezone, "now", lambda: now)
+
+
 @pytest.mark.django_db
-def test_demo_books_today_and_tomorrow_with_vip_preparation() -> None:
-    before = timezone.now()
-    call_command("demo", "--quiet")
+def test_demo_books_today_and_tomorrow_with_vip_preparation(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _local(time(8, 0))
+    _freeze(monkeypatch, before)
+    load_demo(now=before)
     high_rise = Project.objects.get(code=HIGH_RISE)
     booked = Appointment.objects.filter(project=high_rise)
     assert set(booked.values_list("status", flat=True)) == {AppointmentStatus.BOOKED}
@@ -355,7 +368,7 @@ def test_demo_books_today_and_tomorrow_with_vip_preparation() -> None:
     )
     assert later.count() == 2
     today = booked.exclude(pk__in=later)
-    assert 5 <= today.count() <= 6
+    assert today.count() == 6
     tier_1 = today.get(vip_tier=VipTier.TIER_1)
     assert tier_1.note and VipTask.objects.filter(appointment=tier_1).count() >= 3
     assert VipTask.objects.filter(
@@ -389,24 +402,16 @@ def test_running_demo_on_a_later_day_builds_a_fresh_day() -> None:
     assert load_demo().created_anything is False
 
 
-def test_appointment_times_are_ahead_and_handle_the_evening() -> None:
+def test_appointment_times_stay_within_todays_opening_hours() -> None:
     tz = timezone.get_current_timezone()
     morning = datetime(2026, 5, 6, 8, 0, tzinfo=tz)
     times = appointment_times(morning, 6)
     assert [t.strftime("%H:%M") for t in times] == ["09:30", "10:30", "11:00", "14:30", "15:30", "17:00"]
-
-    for now in (
-        datetime(2026, 5, 6, 16, 10, tzinfo=tz),
-        datetime(2026, 5, 6, 22, 47, tzinfo=tz),
-        datetime(2026, 5, 6, 23, 59, tzinfo=tz),
-    ):
-        times = appointment_times(now, 6)
-        assert len(times) == 6
-        assert times == sorted(set(times))
-        assert all(t >= now + timedelta(minutes=30) for t in times)
-        assert all(t.minute in (0, 30) for t in times)
-    late = appointment_times(datetime(2026, 5, 6, 22, 47, tzinfo=tz), 6)
-    assert [t.strftime("%H:%M") for t in late] == ["23:30", "00:00", "00:30", "01:00", "01:30", "02:00"]
+    # Late in the afternoon only the slots still ahead; in the evening none (never past midnight).
+    afternoon = appointment_times(datetime(2026, 5, 6, 15, 10, tzinfo=tz), 6)
+    assert [t.strftime("%H:%M") for t in afternoon] == ["16:00", "17:00"]
+    assert appointment_times(datetime(2026, 5, 6, 16, 40, tzinfo=tz), 6) == []
+    assert appointment_times(datetime(2026, 5, 6, 22, 47, tzinfo=tz), 6) == []
 
 
 @pytest.mark.django_db
@@ -466,19 +471,76 @@ def test_demo_prints_cases_to_try_and_they_judge_as_printed() -> None:
 
 
 @pytest.mark.django_db
-def test_demo_late_in_the_evening_still_books_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
-    late = timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time())) + timedelta(
-        hours=23, minutes=40
-    )
-    monkeypatch.setattr(timezone, "now", lambda: late)
+def test_demo_late_in_the_evening_books_tomorrow_in_opening_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    late = _local(time(23, 40))
+    _freeze(monkeypatch, late)
 
-    summary = load_demo()
+    summary = load_demo(now=late)
 
+    # Today's opening hours are over: the bookings are for tomorrow's, none after midnight.
     booked = Appointment.objects.filter(project__code=HIGH_RISE)
-    assert booked.count() == 8 and all(a.start_at >= late + timedelta(minutes=30) for a in booked)
+    tomorrow = timezone.localdate(late) + timedelta(days=1)
+    assert booked.count() == 8
+    assert all(timezone.localdate(a.start_at) == tomorrow for a in booked)
+    assert all(time(9, 0) <= timezone.localtime(a.start_at).time() <= time(17, 30) for a in booked)
+    assert booked.values("start_at").distinct().count() == 8
     assert RotationEntry.objects.filter(day=timezone.localdate(late)).count() == 7
     assert "一级贵宾准备" in {test.case for test in summary.hand_tests}
-    assert not load_demo().created_anything
+    assert not load_demo(now=late).created_anything
+
+
+def _in_working_hours(at: datetime) -> bool:
+    return time(9, 0) <= timezone.localtime(at).time() <= time(18, 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("built_at", [time(23, 0), time(8, 0)])
+def test_demo_history_lies_in_past_working_hours_whenever_it_is_built(
+    monkeypatch: pytest.MonkeyPatch, built_at: time
+) -> None:
+    from anchang.deals.models import Reservation, Subscription
+    from anchang.followups.models import FollowUp
+    from anchang.reception.models import VisitStation
+
+    now = _local(built_at)
+    _freeze(monkeypatch, now)
+    load_demo(now=now)
+    today_start = _local(time(0, 0))
+
+    # What the demo tells of the past (today's day at the front desk is made "now" by the services).
+    past_visits = Visit.objects.filter(checked_in_at__lt=today_start)
+    past: dict[str, list[datetime | None]] = {
+        "visits in": list(past_visits.values_list("checked_in_at", flat=True)),
+        "visits out": list(past_visits.values_list("checked_out_at", flat=True)),
+        "stations": list(VisitStation.objects.values_list("done_at", flat=True)),
+        "first visits": list(
+            Customer.objects.filter(first_visit_at__lt=today_start).values_list("first_visit_at", flat=True)
+        ),
+        "attributions": list(
+            Attribution.objects.filter(visit__in=past_visits).values_list("decided_at", flat=True)
+        ),
+        "units": list(Unit.objects.values_list("status_changed_at", flat=True)),
+        "board history": list(
+            get_history_model_for_model(Unit).objects.values_list("history_date", flat=True)
+        ),
+        "reservations": list(Reservation.objects.values_list("registered_at", flat=True)),
+        "contracts": list(Subscription.objects.values_list("contracted_at", flat=True)),
+    }
+    for what, moments in past.items():
+        moments = [at for at in moments if at is not None]
+        assert moments, what
+        assert all(at < today_start and _in_working_hours(at) for at in moments), what
+    # Spread over the weeks, not stamped at the minute the demo was built.
+    board_days = {timezone.localdate(at) for at in past["board history"] if at is not None}
+    assert len(board_days) > 21
+    assert len({timezone.localdate(at) for at in past["visits in"] if at is not None}) > 21
+
+    # Follow-ups fall due in working hours; today's bookings within today's hours, ahead of now.
+    assert all(_in_working_hours(at) for at in FollowUp.objects.values_list("due_at", flat=True))
+    for appointment in Appointment.objects.all():
+        assert appointment.start_at > now and _in_working_hours(appointment.start_at)
+    booked_today = Appointment.objects.filter(start_at__lt=_local(time(0, 0), days=1)).count()
+    assert booked_today == (0 if built_at.hour >= 18 else 8)
 
 
 @pytest.mark.django_db

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from anchang.accounts.api_access import request_user, visible_project
 from anchang.core.api import error_responses
@@ -38,6 +38,10 @@ class ProjectSettingsOut(Schema):
 
 class ProjectSettingsPatch(Schema):
     """Only the fields sent are changed; all are checked before anything is saved."""
+
+    # A field this endpoint does not edit (the queue's mode, the webhook) is refused by name rather
+    # than ignored, so a client never believes it changed a rule that stayed as it was.
+    model_config = ConfigDict(extra="forbid")
 
     protection_days_after_visit: int | None = None
     protection_days_after_call: int | None = None

@@ -369,6 +369,32 @@ def test_the_api_refuses_a_bad_value_with_the_field_and_saves_nothing(
     assert ProjectSettings.objects.filter(project=project).values().get() == before
 
 
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"pool_claims_per_day": "很多"}, "pool_claims_per_day"),
+        ({"protection_days_after_visit": None}, "protection_days_after_visit"),
+        ({"discount_approval_threshold": "100.5"}, "discount_approval_threshold"),
+        ({"thank_you_template": "{name}"}, None),
+        ({"rotation_mode": "teams"}, "rotation_mode"),
+    ],
+)
+def test_the_api_names_the_field_of_a_wrong_type_or_value(
+    client, project, manager, api_token_for, payload, field
+) -> None:
+    before = ProjectSettings.objects.filter(project=project).values().get()
+    response = client.patch(
+        _api(project), payload, content_type="application/json", headers=api_token_for(manager)
+    )
+    if field is None:
+        # The control: a valid template is saved.
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400
+    assert field in str(response.json())
+    assert ProjectSettings.objects.filter(project=project).values().get() == before
+
+
 def test_the_api_refuses_other_roles_and_other_projects(
     client, project, consultant, frontdesk, manager, other_project, api_token_for
 ) -> None:
