@@ -526,8 +526,8 @@ def test_demo_history_lies_in_past_working_hours_whenever_it_is_built(
         "reservations": list(Reservation.objects.values_list("registered_at", flat=True)),
         "contracts": list(Subscription.objects.values_list("contracted_at", flat=True)),
     }
-    for what, moments in past.items():
-        moments = [at for at in moments if at is not None]
+    for what, maybe in past.items():
+        moments = [at for at in maybe if at is not None]
         assert moments, what
         assert all(at < today_start and _in_working_hours(at) for at in moments), what
     # Spread over the weeks, not stamped at the minute the demo was built.
