@@ -1,12 +1,13 @@
 """Forms of the deal pages. They check shape (numbers, dates, lengths); the services decide."""
 
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise as Label
 
-from anchang.deals.models import SubscriptionStatus
+from anchang.deals.models import PaymentMethod, SubscriptionStatus
 from anchang.deals.services import CONTRACT_NUMBER_MAX_LENGTH, REASON_MAX_LENGTH
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -82,12 +83,33 @@ class SubscriptionForm(forms.Form):
     customer = _picked(_("客户"), missing=_("请选择客户。"))
     price = _money(_("成交总价（元）"))
     deposit = _money(_("定金（元）"))
+    payment_method = forms.ChoiceField(
+        label=_("付款方式"),
+        choices=[("", _("请选择")), *PaymentMethod.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={
+            "required": _("请选择付款方式。"),
+            "invalid_choice": _("请选择付款方式。"),
+        },
+    )
+    discount_reason = _reason_field(
+        _("优惠原因（低于表价时必填）"), required=False, placeholder=_("如：老带新、一次性付款优惠")
+    )
     use_reservation = forms.BooleanField(
         label=_("使用该客户的认筹（认筹转认购）"), required=False, initial=True
     )
     claim_from_pool = forms.BooleanField(
         label=_("客户在公客池时：认领并认购（计入今日认领上限）"), required=False
     )
+
+
+def require_discount_reason(form: forms.Form, *, list_price: Decimal) -> bool:
+    """A price below list needs its reason (the manager approves on it); False if it was missing."""
+    price = form.cleaned_data.get("price")
+    if isinstance(price, Decimal) and price < list_price and not form.cleaned_data.get("discount_reason"):
+        form.add_error("discount_reason", _("成交价低于表价，请填写优惠原因。"))
+        return False
+    return True
 
 
 class ContractForm(forms.Form):

@@ -118,6 +118,14 @@ OCCUPYING_STATUSES: tuple[str, ...] = (
 )
 
 
+class PaymentMethod(models.TextChoices):
+    FULL = "full", _("一次性付款")
+    MORTGAGE = "mortgage", _("商业贷款")
+    PROVIDENT_FUND = "provident_fund", _("公积金贷款")
+    COMBINED = "combined", _("组合贷款")
+    INSTALMENTS = "instalments", _("分期付款")
+
+
 class Subscription(TimeStampedModel):
     """认购 (and, once signed, 签约) of one unit by one customer at an agreed price."""
 
@@ -147,6 +155,9 @@ class Subscription(TimeStampedModel):
     opening_session = models.ForeignKey(
         "deals.OpeningSession", on_delete=models.PROTECT, null=True, blank=True, related_name="subscriptions"
     )
+    # Why the price is below list, as the consultant gave it: the manager approves on it (rule 8).
+    discount_reason = models.CharField(_("优惠原因"), max_length=200, blank=True)
+    payment_method = models.CharField(_("付款方式"), max_length=20, choices=PaymentMethod.choices, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

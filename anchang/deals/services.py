@@ -30,6 +30,7 @@ from anchang.customers.services import customer_record_event
 from anchang.deals.models import (
     OCCUPYING_STATUSES,
     Hold,
+    PaymentMethod,
     Reservation,
     ReservationStatus,
     Subscription,
@@ -166,6 +167,8 @@ def subscription_create(
     opening_session_id: int | None = None,
     lock: bool = True,
     claim_from_pool: bool = False,
+    discount_reason: str = "",
+    payment_method: str = "",
 ) -> Subscription:
     """Subscribe `customer` to the unit, or raise `UnitNotAvailable` (409) if someone was faster.
 
@@ -178,6 +181,7 @@ def subscription_create(
     """
     _require_seller(by)
     validate_money(price=price, deposit=deposit)
+    terms = _subscription_terms(discount_reason=discount_reason, payment_method=payment_method)
     if reservation is not None:
         _check_reservation(reservation, customer=customer)
     if claim_from_pool:
@@ -211,6 +215,7 @@ def subscription_create(
         reservation=reservation,
         opening_session_id=opening_session_id,
         consultant_id=customer.owner_id,
+        terms=terms,
     )
     if reservation is not None and reservation.status == ReservationStatus.ACTIVE:
         # 认筹转认购; save() so that the reservation's history shows it.
@@ -230,6 +235,19 @@ def subscription_create(
     if subscription.status == SubscriptionStatus.PENDING_APPROVAL:
         _notify_approval_needed(subscription, unit=unit, customer=customer)
     return subscription
+
+
+def _subscription_terms(*, discount_reason: str, payment_method: str) -> dict[str, str]:
+    """The reason for the discount and how the buyer pays, as stored on the subscription."""
+    reason = (discount_reason or "").strip()
+    errors: dict[str, str] = {}
+    if len(reason) > REASON_MAX_LENGTH:
+        errors["discount_reason"] = _("优惠原因不能超过 %(n)d 个字。") % {"n": REASON_MAX_LENGTH}
+    if payment_method and payment_method not in PaymentMethod.values:
+        errors["payment_method"] = _("请选择付款方式：一次性、商业贷款、公积金、组合贷款或分期。")
+    if errors:
+        raise InvalidInput(fields=errors)
+    return {"discount_reason": reason, "payment_method": payment_method}
 
 
 def _check_reservation(reservation: Reservation, *, customer: Customer) -> None:
@@ -252,6 +270,7 @@ def _subscription_insert(
     reservation: Reservation | None,
     opening_session_id: int | None,
     consultant_id: int | None,
+    terms: dict[str, str],
 ) -> Subscription:
     project_settings = _settings_of(unit.project)
     status = (
@@ -277,6 +296,7 @@ def _subscription_insert(
         reservation=reservation,
         opening_session_id=opening_session_id,
         created_by=by,
+        **terms,
     )
     subscription._history_user = by  # type: ignore[attr-defined]
     subscription._change_reason = _("认购")  # type: ignore[attr-defined]
@@ -649,6 +669,11 @@ def subscription_change_unit(
         reservation=subscription.reservation,
         opening_session_id=subscription.opening_session_id,
         consultant_id=subscription.consultant_id,
+        # The buyer and their reasons stay; only the unit changes.
+        terms={
+            "discount_reason": subscription.discount_reason,
+            "payment_method": subscription.payment_method,
+        },
     )
     subscription.replaced_by = replacement
     _save_subscription(subscription, by=by, reason=_("换房"), fields=["replaced_by"])

@@ -36,6 +36,7 @@ from anchang.deals.forms import (
     SubscriptionFilterForm,
     SubscriptionForm,
     SummaryRangeForm,
+    require_discount_reason,
 )
 from anchang.deals.models import OCCUPYING_STATUSES, ReservationStatus, Subscription, SubscriptionStatus
 from anchang.deals.summary import sales_summary
@@ -314,7 +315,7 @@ def subscription_new(request: HttpRequest, unit_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if form.is_valid() and require_discount_reason(form, list_price=unit.list_price_total):
             data = form.cleaned_data
             try:
                 pooled = (
@@ -335,6 +336,8 @@ def subscription_new(request: HttpRequest, unit_id: int) -> HttpResponse:
                     deposit=data["deposit"],
                     by=user,
                     claim_from_pool=pooled is not None,
+                    discount_reason=data["discount_reason"],
+                    payment_method=data["payment_method"],
                     reservation=(
                         selectors.active_reservation(customer=customer)
                         if data.get("use_reservation")

@@ -13,6 +13,9 @@ from anchang.inventory.models import Unit, UnitStatus
 
 pytestmark = pytest.mark.django_db
 
+# What the subscribe form asks besides the price: how the buyer pays and why a price is below list.
+TERMS = {"payment_method": "full", "discount_reason": "老带新"}
+
 URL = "/api/v1/units/{uid}/subscriptions"
 
 
@@ -237,7 +240,7 @@ def test_the_web_form_refuses_a_deposit_above_the_price(client_for, project, con
     before = _snapshot()
     response = client_for(consultant).post(
         reverse("deals:subscribe", args=[unit.pk]),
-        {"customer": customer.pk, "price": "100", "deposit": "200"},
+        {"customer": customer.pk, "price": "100", "deposit": "200", **TERMS},
     )
     assert response.status_code == 400
     assert "定金不能高于成交总价" in response.content.decode()
@@ -250,7 +253,7 @@ def test_the_web_form_refuses_a_held_unit(client_for, project, consultant, manag
     before = _snapshot()
     response = client_for(consultant).post(
         reverse("deals:subscribe", args=[unit.pk]),
-        {"customer": customer_of(project, consultant).pk, "price": "2000000", "deposit": "50000"},
+        {"customer": customer_of(project, consultant).pk, "price": "2000000", "deposit": "50000", **TERMS},
     )
     assert response.status_code == 409
     assert "销控" in response.content.decode()

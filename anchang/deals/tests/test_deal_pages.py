@@ -16,6 +16,9 @@ from anchang.inventory.models import UnitStatus
 
 pytestmark = pytest.mark.django_db
 
+# What the subscribe form asks besides the price: how the buyer pays and why a price is below list.
+TERMS = {"payment_method": "full", "discount_reason": "老带新"}
+
 S = SubscriptionStatus
 HTMX = {"HX-Request": "true"}
 
@@ -59,7 +62,7 @@ def test_subscribing_from_the_page_goes_to_the_subscription(client_for, project,
 
     response = client.post(
         reverse("deals:subscribe", args=[unit.pk]),
-        {"customer": customer.pk, "price": str(unit.list_price_total), "deposit": "50000"},
+        {"customer": customer.pk, "price": str(unit.list_price_total), "deposit": "50000", **TERMS},
         follow=True,
     )
 
@@ -83,6 +86,7 @@ def test_the_page_uses_the_customers_reservation(client_for, project, consultant
             "price": str(unit.list_price_total),
             "deposit": "50000",
             "use_reservation": "on",
+            **TERMS,
         },
     )
     reservation.refresh_from_db()
@@ -97,7 +101,7 @@ def test_another_consultants_customer_cannot_be_posted(
     theirs = customer_of(project, other_consultant)
     response = client_for(consultant).post(
         reverse("deals:subscribe", args=[unit.pk]),
-        {"customer": theirs.pk, "price": "2000000", "deposit": "50000"},
+        {"customer": theirs.pk, "price": "2000000", "deposit": "50000", **TERMS},
     )
     assert response.status_code == 400
     assert "请选择客户" in response.content.decode()

@@ -18,6 +18,9 @@ from anchang.inventory.models import ProjectSettings, UnitStatus
 from anchang.inventory.services import UnitNotAvailable
 
 pytestmark = pytest.mark.django_db
+
+# What the subscribe form asks besides the price: how the buyer pays and why a price is below list.
+TERMS = {"payment_method": "full", "discount_reason": "老带新"}
 DEPOSIT = Decimal("50000.00")
 
 
@@ -97,7 +100,7 @@ def test_the_subscription_page_offers_pool_customers_and_claims_when_ticked(
     url = reverse("deals:subscribe", args=[unit.pk])
     options = client.get(url + "?q=赵", headers={"HX-Request": "true"}).content.decode()
     assert "赵公客" in options and "公客" in options
-    form = {"customer": customer.pk, "price": str(unit.list_price_total), "deposit": "50000"}
+    form = {"customer": customer.pk, "price": str(unit.list_price_total), "deposit": "50000", **TERMS}
     refused = client.post(url, form)
     assert refused.status_code == 400 and "认领并认购" in refused.content.decode()
     assert Customer.objects.get(pk=customer.pk).owner_id is None
