@@ -121,6 +121,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
+else:
+    # Django leaves psycopg's prepared statements off (None), which also refuses the ones asked for by
+    # name: `core.compiled` prepares the API token lookup (a six-table join PostgreSQL took ≈ 1 ms to plan
+    # on every request). Django's own cursors bind on the client and never prepare, and this threshold is
+    # out of reach, so nothing else is prepared by count. No connection pooler in transaction mode may
+    # sit in front of PostgreSQL (prepared statements live in one server session).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 # No CONN_HEALTH_CHECKS on PostgreSQL: it sends a `SELECT 1` before the first query of every request
 # that reuses a connection (a round trip on each check-in). Without it a connection the server dropped
 # (restart, failover) fails the one request that meets it, and Django then discards it at the end of

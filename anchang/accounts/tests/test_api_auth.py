@@ -7,13 +7,22 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import connection
+from django.forms.models import model_to_dict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from anchang.accounts.models import ApiToken, Role, User
+from anchang.accounts.models import (
+    ApiToken,
+    Role,
+    User,
+    _hash_token,
+    _member_token_lookup,
+    _member_token_query,
+)
 from anchang.accounts.testing import UserFactory, user_in
-from anchang.inventory.models import Project
+from anchang.inventory.models import Project, ProjectSettings
+from anchang.inventory.testing import project_with_units
 
 TOKEN_URL = "/api/v1/auth/token"
 PASSWORD = "test-pass-123"  # what UserFactory sets
@@ -270,3 +279,66 @@ def test_a_members_token_brings_the_project_of_the_path_in_the_same_read(
     assert len(project_reads[admin_user.username]) == 1
     stranger = UserFactory(username="stranger", role=Role.MANAGER)
     assert_error(client.get(url, headers=api_token_for(stranger)), 404, "not_found")
+
+
+def _compare(user: User | None) -> tuple[object, ...] | None:
+    """What the token lookup hands on: the user and the project it carries, with company and settings."""
+    if user is None:
+        return None
+    (project,) = user.api_projects.values()  # type: ignore[attr-defined]
+    try:
+        settings_row: object = model_to_dict(project.settings)
+    except ProjectSettings.DoesNotExist:
+        settings_row = "no settings"
+    return (model_to_dict(user), model_to_dict(project), model_to_dict(project.company), settings_row)
+
+
+def test_the_compiled_token_lookup_builds_what_the_orm_builds(project: Project, manager: User) -> None:
+    """The member's lookup runs SQL compiled once (core.compiled): the same user, project, company and
+    settings as the ORM's own queryset, also without a settings row; no match for another project, an
+    expired token or another token."""
+    _, raw = ApiToken.issue(manager)
+    key_hash = _hash_token(raw)
+
+    def orm() -> tuple[object, ...] | None:
+        membership = _member_token_query(project_id=project.pk, key_hash=key_hash, now=timezone.now()).first()
+        if membership is None:
+            return None
+        membership.user.api_projects = {project.pk: membership.project}  # type: ignore[attr-defined]
+        return _compare(membership.user)
+
+    expected = orm()
+    assert expected is not None and expected[3] != "no settings"
+    assert _compare(ApiToken.user_for(raw, project_id=project.pk)) == expected
+    ProjectSettings.objects.filter(project=project).delete()
+    expected = orm()
+    assert expected is not None and expected[3] == "no settings"
+    assert _compare(ApiToken.user_for(raw, project_id=project.pk)) == expected
+
+    other = project_with_units(buildings=1, floors=1, units_per_floor=1)
+    assert _member_token_lookup.fetch(project_id=other.pk, key_hash=key_hash, now=timezone.now()) == []
+    assert (
+        _member_token_lookup.fetch(project_id=project.pk, key_hash=_hash_token("x"), now=timezone.now()) == []
+    )
+    later = timezone.now() + settings.API_TOKEN_TTL + timedelta(minutes=1)
+    assert _member_token_lookup.fetch(project_id=project.pk, key_hash=key_hash, now=later) == []
+
+
+@pytest.mark.postgres_only
+def test_the_token_lookup_is_planned_once_per_connection_on_postgresql(
+    client: Client, project: Project, manager: User, api_token_for
+) -> None:
+    """PostgreSQL plans the six-table join once per connection (a prepared statement) instead of on
+    every request; the statement is still counted and logged like any other."""
+    headers = api_token_for(manager)
+    url = f"/api/v1/projects/{project.pk}/units"
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, headers=headers).status_code == 200
+        assert "accounts_apitoken" in ctx.captured_queries[0]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%accounts_apitoken%"],
+        )
+        assert cursor.fetchall() == [(3,)]
