@@ -131,6 +131,10 @@ def test_the_page_shows_the_sales_office_phone_and_the_address_once(client, proj
     assert "杭州滨江区闻涛路 1 号" in html and "滨江区滨江区" not in html
     assert 'href="tel:057186886600"' in html and "0571-8688 6600" in html
 
+    # The success page too: that is where the visitor is told to call to change the booking.
+    done = client.get(client.post(book_url(project), form_data())["Location"]).content.decode()
+    assert "杭州滨江区闻涛路 1 号" in done and 'href="tel:057186886600"' in done
+
 
 def test_unknown_or_inactive_projects_are_404(client, project) -> None:
     assert client.get("/book/no-such-project/").status_code == 404
