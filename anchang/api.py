@@ -23,6 +23,7 @@ from anchang.deals.opening_api import router as openings_router
 from anchang.followups.api import router as followups_router
 from anchang.followups.callback_api import router as callbacks_router
 from anchang.inventory.api import router as inventory_router
+from anchang.inventory.permit_api import router as permits_router
 from anchang.inventory.unit_api import router as units_router
 from anchang.knowledge.api import router as knowledge_router
 from anchang.reception.api import router as reception_router
@@ -71,14 +72,15 @@ api.add_router("", notifications_router)
 api.add_router("", workspace_router)
 api.add_router("", inventory_router)
 api.add_router("", units_router)
+api.add_router("", permits_router)
 api.add_router("", reception_router)
 api.add_router("", visits_router)
 api.add_router("", appointments_router)
 api.add_router("", vip_router)
 api.add_router("", stations_router)
 api.add_router("", checkout_router)
-api.add_router("", project_settings_router)
 api.add_router("", teams_router)
+api.add_router("", project_settings_router)
 api.add_router("", customers_router)
 api.add_router("", calls_router)
 api.add_router("", recommendations_router)

@@ -76,6 +76,7 @@ PROJECT_PAGES: tuple[tuple[str, StrOrPromise, str, str, tuple[str, ...]], ...] =
     ("compliance", _("动线合规"), "stations:compliance", "clipboard-check", (R.MANAGER,)),
     ("callback_results", _("回访结果"), "followups:callback_results", "clipboard-data", (R.MANAGER,)),
     ("import", _("房源导入"), "inventory:import", "upload", (R.MANAGER,)),
+    ("permits", _("五证"), "inventory:permits", "patch-check", (R.MANAGER,)),
     ("staff", _("案场人员"), "project_staff", "person-badge", (R.MANAGER,)),
     ("settings", _("项目设置"), "project_settings:page", "sliders", (R.MANAGER,)),
 )

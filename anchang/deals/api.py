@@ -77,6 +77,13 @@ class SubscriptionIn(Schema):
     claim_from_pool: bool = Field(
         False, description="客户在公客池时：认领并认购，一步完成（计入今日认领上限，超出返回 409）"
     )
+    disclosure_override_reason: Reason = Field(
+        "",
+        description=(
+            "客户尚未确认风险提示时，经理可填写理由放行（记录在认购上）；"
+            "不填则返回 409 risk_disclosure_missing，非经理填写返回 403"
+        ),
+    )
 
 
 class SubscriptionOut(Schema):
@@ -235,7 +242,9 @@ def _customer_for_sale(user: User, customer_id: int) -> Customer:
     summary="认购房源（支持 Idempotency-Key）",
     description=(
         "为客户认购一套可售（或认筹预留）的房源。优惠超过项目折扣阈值时状态为 pending_approval，"
-        "等待经理审批。房源已被他人认购、销控或签约时返回 409 unit_not_available。"
+        "等待经理审批。房源已被他人认购、销控或签约时返回 409 unit_not_available；"
+        "房源所在楼栋没有有效预售许可证时返回 409 unit_not_permitted；"
+        "客户未确认风险提示（且非认筹转认购、无经理放行理由）时返回 409 risk_disclosure_missing。"
         "同一 Idempotency-Key 与相同请求体在 24 小时内重发，返回第一次的结果，不会重复认购。"
     ),
 )
@@ -258,6 +267,7 @@ def subscription_create_endpoint(
             deposit=payload.deposit,
             by=user,
             claim_from_pool=claim,
+            disclosure_override_reason=payload.disclosure_override_reason,
         )
         return 201, subscription_out(subscription)
 

@@ -101,6 +101,9 @@ class SubscriptionForm(forms.Form):
     claim_from_pool = forms.BooleanField(
         label=_("客户在公客池时：认领并认购（计入今日认领上限）"), required=False
     )
+    disclosure_override_reason = _reason_field(
+        _("经理放行理由（客户未确认风险提示时）"), required=False, placeholder=_("选填，仅案场经理")
+    )
 
 
 def require_discount_reason(form: forms.Form, *, list_price: Decimal) -> bool:

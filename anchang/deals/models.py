@@ -171,6 +171,17 @@ class Subscription(TimeStampedModel):
     replaced_by = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaces"
     )
+    # No risk disclosure recorded for the customer, and a manager let the subscription through anyway:
+    # who and why are kept with it (architecture rule 8).
+    disclosure_override_reason = models.CharField(_("未做风险提示的放行理由"), max_length=200, blank=True)
+    disclosure_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("放行经理"),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     history = HistoricalRecords(excluded_fields=["updated_at"])

@@ -21,6 +21,7 @@ from anchang.deals.models import (
 )
 from anchang.deals.opening import may_sell_at_openings, reproduce_snippet, token_looks_valid
 from anchang.inventory.models import Building, Project, Unit, UnitStatus
+from anchang.inventory.permits import building_permitted_expression
 from anchang.inventory.selectors import floor_grid
 
 SEARCH_MAX_LENGTH = 50
@@ -90,7 +91,11 @@ def opening_progress(*, session: OpeningSession) -> Progress:
         buyers_selected=counted["buyers"],
         buyers_done=done.count(),
         sold=counted["sold"],
-        available=Unit.objects.filter(project_id=session.project_id, status=UnitStatus.AVAILABLE).count(),
+        available=Unit.objects.filter(
+            building_permitted_expression(building_ref="building_id"),
+            project_id=session.project_id,
+            status=UnitStatus.AVAILABLE,
+        ).count(),
     )
 
 
@@ -176,6 +181,8 @@ def opening_recent_picks(*, session: OpeningSession, limit: int = 8) -> list[Sub
 class BuildingTab:
     building: Building
     available: int
+    # False while no valid presale permit covers the building: its units are not for sale yet.
+    permitted: bool = True
 
 
 @dataclass
@@ -196,15 +203,22 @@ class Grid:
 def opening_grid(*, project: Project, building_id: int | None) -> Grid:
     """One building as a floor × position grid (highest floor first), with tabs for the others.
 
-    Two queries: the buildings with their available counts, then the units of the chosen one. The
-    default building is the first that still has units for sale.
+    Two queries: the buildings with their available counts and presale permits, then the units of the
+    chosen one. The default building is the first that still has units for sale. Units of a building
+    that no valid presale permit covers count as not for sale (`unit.permitted` is False).
     """
     buildings = list(
         Building.objects.filter(project=project)
-        .annotate(n_available=Count("units", filter=Q(units__status=UnitStatus.AVAILABLE)))
+        .annotate(
+            n_available=Count("units", filter=Q(units__status=UnitStatus.AVAILABLE)),
+            permitted=building_permitted_expression(),
+        )
         .order_by("sort_order", "name")
     )
-    tabs = [BuildingTab(building=b, available=b.n_available) for b in buildings]
+    tabs = [
+        BuildingTab(building=b, available=b.n_available if b.permitted else 0, permitted=b.permitted)
+        for b in buildings
+    ]
     current = next((t.building for t in tabs if t.building.pk == building_id), None)
     if current is None:
         current = next((t.building for t in tabs if t.available), buildings[0] if buildings else None)
@@ -226,8 +240,10 @@ def opening_grid(*, project: Project, building_id: int | None) -> Grid:
             "status",
         )
     )
+    permitted = next(t.permitted for t in tabs if t.building.pk == current.pk)
     for unit in units:
         unit.building = current  # the label needs it; no query per unit
+        unit.permitted = permitted  # type: ignore[attr-defined]
     grid.columns, floors = floor_grid(units, units_per_floor=current.units_per_floor)
     grid.rows = [GridRow(floor=floor, cells=cells) for floor, cells in floors]
     return grid
@@ -239,7 +255,11 @@ def opening_unit(*, project: Project, unit_id: int) -> Unit | None:
 
 def opening_available_units(*, session: OpeningSession, building_id: int | None = None) -> QuerySet[Unit]:
     units = (
-        Unit.objects.filter(project_id=session.project_id, status=UnitStatus.AVAILABLE)
+        Unit.objects.filter(
+            building_permitted_expression(building_ref="building_id"),
+            project_id=session.project_id,
+            status=UnitStatus.AVAILABLE,
+        )
         .select_related("building")
         .order_by("building__sort_order", "building__name", "-floor", "position")
     )

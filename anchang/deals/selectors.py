@@ -81,6 +81,7 @@ def subscription_visible_to(*, user: User, subscription_id: int) -> Subscription
         "customer",
         "consultant",
         "approved_by",
+        "disclosure_override_by",
         "created_by",
         "replaced_by__unit__building",
         "reservation",

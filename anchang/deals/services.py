@@ -38,7 +38,9 @@ from anchang.deals.models import (
 )
 from anchang.followups.services import followups_close_for_owner
 from anchang.inventory.models import Project, ProjectSettings, Unit, UnitStatus
+from anchang.inventory.permits import unit_not_permitted_reason
 from anchang.inventory.services import UnitNotAvailable, record_unit_history, unit_move_status
+from anchang.reception.stations import risk_disclosure_recorded
 
 # Who may sell: consultants for their customers, managers and the front desk on their behalf.
 SELLING_ROLES = (Role.CONSULTANT, Role.MANAGER, Role.FRONTDESK)
@@ -169,8 +171,15 @@ def subscription_create(
     claim_from_pool: bool = False,
     discount_reason: str = "",
     payment_method: str = "",
+    disclosure_override_reason: str = "",
 ) -> Subscription:
     """Subscribe `customer` to the unit, or raise `UnitNotAvailable` (409) if someone was faster.
+
+    Two rules of the law come first (issue 11 §5): the unit's building must be covered by a valid
+    presale permit (409 `unit_not_permitted`), and the customer must have confirmed the risk
+    disclosure on some visit (409 `risk_disclosure_missing`) — unless the subscription converts their
+    reservation (认筹, which required it, see `reservation_create`) or a manager lets it through with a
+    written reason (`disclosure_override_reason`, kept on the subscription).
 
     `claim_from_pool`: the customer is in the public pool and `by`, a consultant, claims them in the
     same transaction (within the daily claim cap, `pool_claim`); a refused subscription undoes the claim.
@@ -184,6 +193,9 @@ def subscription_create(
     terms = _subscription_terms(discount_reason=discount_reason, payment_method=payment_method)
     if reservation is not None:
         _check_reservation(reservation, customer=customer)
+    override = _disclosure_override(
+        customer=customer, reservation=reservation, by=by, reason=disclosure_override_reason
+    )
     if claim_from_pool:
         customer = pool_claim(customer=customer, consultant=by)
     units = Unit.objects.select_related("building", "project__settings")
@@ -196,6 +208,8 @@ def subscription_create(
     if unit.status not in SUBSCRIBABLE_UNIT_STATUSES:
         raise UnitNotAvailable(_unavailable_message(unit))
     now = timezone.now()
+    day = subscribed_on or timezone.localdate(now)
+    _require_permit(unit, day=day)
     if lock:
         _set_unit_status(
             unit, expected=SUBSCRIBABLE_UNIT_STATUSES, to=UnitStatus.SUBSCRIBED, by=by, reason=_("认购")
@@ -211,11 +225,12 @@ def subscription_create(
         price=price,
         deposit=deposit,
         by=by,
-        day=subscribed_on or timezone.localdate(now),
+        day=day,
         reservation=reservation,
         opening_session_id=opening_session_id,
         consultant_id=customer.owner_id,
         terms=terms,
+        override=override,
     )
     if reservation is not None and reservation.status == ReservationStatus.ACTIVE:
         # 认筹转认购; save() so that the reservation's history shows it.
@@ -235,6 +250,37 @@ def subscription_create(
     if subscription.status == SubscriptionStatus.PENDING_APPROVAL:
         _notify_approval_needed(subscription, unit=unit, customer=customer)
     return subscription
+
+
+def _require_permit(unit: Unit, *, day: date) -> None:
+    reason = unit_not_permitted_reason(unit=unit, day=day)
+    if reason:
+        raise Conflict(reason, code="unit_not_permitted")
+
+
+def _require_disclosure(customer: Customer) -> None:
+    if not risk_disclosure_recorded(customer_id=customer.pk):
+        raise Conflict(
+            _(
+                "客户还没有确认风险提示（五证及风险提示墙），不能办理。"
+                "请在客户来访时于风险提示讲解点记录客户确认。"
+            ),
+            code="risk_disclosure_missing",
+        )
+
+
+def _disclosure_override(
+    *, customer: Customer, reservation: Reservation | None, by: User, reason: str
+) -> tuple[str, User] | None:
+    """None when the customer's disclosure stands (confirmed on a visit, or checked at their 认筹);
+    else the manager's written reason to go ahead without it, or `risk_disclosure_missing`."""
+    if reservation is not None or risk_disclosure_recorded(customer_id=customer.pk):
+        return None
+    text = _reason(reason, required=False, field="disclosure_override_reason")
+    if not text:
+        _require_disclosure(customer)
+    _require_manager(by, _("只有案场经理可以在未做风险提示时放行认购。"))
+    return text, by
 
 
 def _subscription_terms(*, discount_reason: str, payment_method: str) -> dict[str, str]:
@@ -271,6 +317,7 @@ def _subscription_insert(
     opening_session_id: int | None,
     consultant_id: int | None,
     terms: dict[str, str],
+    override: tuple[str, User] | None = None,
 ) -> Subscription:
     project_settings = _settings_of(unit.project)
     status = (
@@ -295,6 +342,8 @@ def _subscription_insert(
         sign_deadline=day + timedelta(days=project_settings.sign_within_days),
         reservation=reservation,
         opening_session_id=opening_session_id,
+        disclosure_override_reason=override[0] if override else "",
+        disclosure_override_by=override[1] if override else None,
         created_by=by,
         **terms,
     )
@@ -645,6 +694,8 @@ def subscription_change_unit(
     new_unit = units[unit_id]
     if new_unit.status not in SUBSCRIBABLE_UNIT_STATUSES:
         raise UnitNotAvailable(_unavailable_message(new_unit))
+    # The customer's disclosure stands from the first subscription; the new unit needs its permit.
+    _require_permit(new_unit, day=timezone.localdate())
     new_price = price if price is not None else _price_for_new_unit(subscription, new_unit)
     new_deposit = deposit if deposit is not None else min(subscription.deposit, new_price)
     validate_money(price=new_price, deposit=new_deposit)
@@ -702,13 +753,21 @@ def reservation_create(
     by: User,
     registered_at: datetime | None = None,
 ) -> Reservation:
-    """认筹: the customer pays a sincerity deposit and gets the project's next number."""
+    """认筹: the customer pays a sincerity deposit and gets the project's next number.
+
+    The customer must have confirmed the risk disclosure first (409 `risk_disclosure_missing`). A
+    reservation is taken face to face in the sales office, where the certificates wall is; on opening
+    day the holder selects on their own phone, hundreds at the same second, with nobody to show them
+    the wall — so the check is made here, and a subscription converting a reservation counts as
+    disclosure-checked (product.md §5 and §8).
+    """
     _require_seller(by)
     if customer.project_id != project.pk:
         raise NotFound(_("客户不存在，或不属于该项目。"))
     amount_error = _money_error(amount, label=_("认筹金"), allow_zero=True)
     if amount_error:
         raise InvalidInput(fields={"amount": amount_error})
+    _require_disclosure(customer)
     # The project row serialises the numbering (reservation_unique_number is the backstop).
     Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
     if Reservation.objects.filter(

@@ -41,6 +41,7 @@ from anchang.deals.forms import (
 from anchang.deals.models import OCCUPYING_STATUSES, ReservationStatus, Subscription, SubscriptionStatus
 from anchang.deals.summary import sales_summary
 from anchang.inventory.models import Unit, UnitStatus
+from anchang.inventory.permits import unit_not_permitted_reason
 
 PAGE_SIZE = 50
 T = TypeVar("T")
@@ -338,6 +339,7 @@ def subscription_new(request: HttpRequest, unit_id: int) -> HttpResponse:
                     claim_from_pool=pooled is not None,
                     discount_reason=data["discount_reason"],
                     payment_method=data["payment_method"],
+                    disclosure_override_reason=data["disclosure_override_reason"],
                     reservation=(
                         selectors.active_reservation(customer=customer)
                         if data.get("use_reservation")
@@ -371,6 +373,7 @@ def subscription_new(request: HttpRequest, unit_id: int) -> HttpResponse:
             "selected": selected,
             "q": q,
             "sellable": unit.status in services.SUBSCRIBABLE_UNIT_STATUSES,
+            "not_permitted": unit_not_permitted_reason(unit=unit),
             "active_nav": "board",
         },
         status=status,

@@ -32,6 +32,7 @@ from anchang.deals.services import (
     subscription_create,
 )
 from anchang.demo.context import HIGH_RISE, TOWNHOUSE, DemoContext, working_time
+from anchang.demo.permit_steps import disclosed_customers
 from anchang.inventory.models import Project, Unit, UnitStatus
 
 BACKFILL_HOLD_REASON = "开盘前预留，择机加推"
@@ -112,10 +113,13 @@ def load_deals(ctx: DemoContext) -> None:
 
 
 def _free_customers(project: Project) -> QuerySet[Customer]:
-    """History customers with an owner who have not bought and hold no reservation, in a fixed order."""
+    """History customers with an owner who have not bought, hold no reservation and confirmed the risk
+    disclosure (which a subscription requires), in a fixed order."""
     return (
-        Customer.objects.filter(
-            project=project, owner__isnull=False, is_owner=False, subscriptions__isnull=True
+        disclosed_customers(
+            Customer.objects.filter(
+                project=project, owner__isnull=False, is_owner=False, subscriptions__isnull=True
+            )
         )
         .exclude(reservations__status=ReservationStatus.ACTIVE)
         .select_related("owner")

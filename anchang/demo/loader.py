@@ -54,6 +54,7 @@ from anchang.demo.deals_steps import load_deals
 from anchang.demo.knowledge_content import load_knowledge
 from anchang.demo.names import HETERONYM_SURNAMES, draw_name
 from anchang.demo.opening_steps import load_opening_day
+from anchang.demo.permit_steps import load_disclosures, load_permits
 from anchang.inventory.models import (
     Building,
     Orientation,
@@ -1140,11 +1141,13 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     load_buildings_and_units,
     load_users,
     load_memberships,
+    load_permits,
     load_history_customers,
     load_today,
     load_appointments,
     load_knowledge,
     load_consultant_work,
+    load_disclosures,
     load_opening_day,
     load_deals,
 )

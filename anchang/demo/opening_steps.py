@@ -31,6 +31,7 @@ from anchang.deals.opening import (
 )
 from anchang.deals.services import reservation_create
 from anchang.demo.context import HIGH_RISE, DemoContext, working_time
+from anchang.demo.permit_steps import disclosed_customers
 
 SESSION_NAME = "滨江府首次开盘"
 RESERVATIONS = 40
@@ -57,9 +58,9 @@ def load_opening_day(ctx: DemoContext) -> None:
         return
     manager = ctx.users["manager"]
     now = ctx.now
-    holders = Customer.objects.filter(project=project, is_owner=False, subscriptions__isnull=True).exclude(
-        reservations__status=ReservationStatus.ACTIVE
-    )
+    holders = disclosed_customers(
+        Customer.objects.filter(project=project, is_owner=False, subscriptions__isnull=True)
+    ).exclude(reservations__status=ReservationStatus.ACTIVE)
     customers = list(holders.order_by("phone")[:RESERVATIONS])
     for offset, customer in enumerate(customers):
         # Spread over three weeks, during opening hours, in the order of their numbers.

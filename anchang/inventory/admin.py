@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from anchang.inventory.models import Building, Project, ProjectSettings, Unit
+from anchang.inventory.models import Building, Certificate, Project, ProjectSettings, Unit
 from anchang.inventory.registration_fields import validate_registration_fields
 
 
@@ -47,3 +48,18 @@ class UnitAdmin(SimpleHistoryAdmin):
     search_fields = ["number", "building__name"]
     # Status changes go through the status machine (unit detail page), never a raw admin edit.
     readonly_fields = ["status", "status_changed_at"]
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "project", "authority", "valid_from", "valid_until"]
+    list_filter = ["kind", "project"]
+    list_select_related = ["project"]
+    search_fields = ["number", "authority"]
+    filter_horizontal = ["buildings"]
+    readonly_fields = ["created_by"]
+
+    def save_model(self, request: HttpRequest, obj: Certificate, form: forms.ModelForm, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)

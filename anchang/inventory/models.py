@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -285,3 +286,60 @@ class Unit(TimeStampedModel):
     @property
     def is_sellable(self) -> bool:
         return self.status in (UnitStatus.AVAILABLE, UnitStatus.RESERVED)
+
+
+class CertificateKind(models.TextChoices):
+    """The five certificates (五证) a project shows on its risk-disclosure wall."""
+
+    PRESALE = "presale", _("预售许可证")
+    LAND_USE = "land_use", _("国有土地使用证")
+    LAND_PLANNING = "land_planning", _("建设用地规划许可证")
+    WORKS_PLANNING = "works_planning", _("建设工程规划许可证")
+    CONSTRUCTION = "construction", _("建筑工程施工许可证")
+
+
+class Certificate(TimeStampedModel):
+    """One of the project's certificates (五证). A presale permit names the buildings it covers:
+    only units of a building that a presale permit covers on the day may be subscribed."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="certificates", verbose_name=_("项目")
+    )
+    kind = models.CharField(_("证照类型"), max_length=20, choices=CertificateKind.choices)
+    number = models.CharField(_("证号"), max_length=60)
+    authority = models.CharField(_("发证机关"), max_length=100, blank=True)
+    # Only presale permits cover buildings; the other four certificates concern the whole plot.
+    buildings = models.ManyToManyField(
+        Building, blank=True, related_name="certificates", verbose_name=_("预售范围（楼栋）")
+    )
+    valid_from = models.DateField(_("生效日期"))
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True, help_text=_("留空表示长期有效"))
+    created_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+
+    class Meta:
+        verbose_name = _("五证")
+        verbose_name_plural = _("五证")
+        ordering = ["project", "kind", "valid_from", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind", "number"], name="certificate_unique_number_per_project"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gte=models.F("valid_from")),
+                name="certificate_validity_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)

@@ -1,13 +1,30 @@
 """factory-boy factories for projects, buildings and units. They live in the package (not under tests/)
-so the benchmarks' seed scripts can use them too."""
+so the benchmarks' seed scripts can use them too.
 
+A factory project is on sale like a real one: it gets a presale permit valid from a year ago with no
+end, and every factory building of it joins that permit (units of an unpermitted building cannot be
+subscribed). A test about permits passes `presale_permit=False` to the project factory.
+"""
+
+from datetime import timedelta
 from decimal import Decimal
 from typing import cast
 
 import factory
+from django.utils import timezone
 
 from anchang.accounts.testing import CompanyFactory
-from anchang.inventory.models import Building, Orientation, Project, ProjectSettings, Unit
+from anchang.inventory.models import (
+    Building,
+    Certificate,
+    CertificateKind,
+    Orientation,
+    Project,
+    ProjectSettings,
+    Unit,
+)
+
+FACTORY_PERMIT_PREFIX = "测试预售证"
 
 
 class ProjectFactory(factory.django.DjangoModelFactory):
@@ -25,15 +42,39 @@ class ProjectFactory(factory.django.DjangoModelFactory):
         if create:
             ProjectSettings.objects.get_or_create(project=obj)
 
+    @factory.post_generation
+    def presale_permit(obj: Project, create: bool, extracted: object, **kwargs: object) -> None:
+        if create and extracted is not False:
+            Certificate.objects.create(
+                project=obj,
+                kind=CertificateKind.PRESALE,
+                number=f"{FACTORY_PERMIT_PREFIX}{obj.pk}",
+                valid_from=timezone.localdate() - timedelta(days=365),
+            )
+
+
+def factory_permit(project: Project) -> Certificate | None:
+    """The presale permit `ProjectFactory` gave the project, if it did."""
+    return Certificate.objects.filter(project=project, number=f"{FACTORY_PERMIT_PREFIX}{project.pk}").first()
+
 
 class BuildingFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Building
+        skip_postgeneration_save = True
 
     project = factory.SubFactory(ProjectFactory)
     name = factory.Sequence(lambda n: f"{n}栋")
     floors = 3
     units_per_floor = 2
+
+    @factory.post_generation
+    def permitted(obj: Building, create: bool, extracted: object, **kwargs: object) -> None:
+        # `permitted=False`: a building the project's permit does not cover (not for sale yet).
+        if create and extracted is not False:
+            permit = factory_permit(obj.project)
+            if permit is not None:
+                permit.buildings.add(obj)
 
 
 class UnitFactory(factory.django.DjangoModelFactory):

@@ -20,6 +20,7 @@ from anchang.accounts.models import Role, User
 from anchang.accounts.selectors import project_visible_to
 from anchang.core.errors import Conflict, InvalidInput, NotFound
 from anchang.inventory.models import Project
+from anchang.inventory.permits import certificate_rows
 from anchang.reception.models import Station, Visit, VisitKind, VisitState, VisitStation
 from anchang.reception.vip import local_day_bounds
 
@@ -484,6 +485,18 @@ def station_tick(
     return record
 
 
+def risk_disclosure_recorded(*, customer_id: int) -> bool:
+    """Whether the customer confirmed, on some visit, that they were shown the certificates and risk
+    notices: a tick of a risk-disclosure station with the customer's confirmation (product.md §5).
+
+    A tick without the confirmation proves only that the consultant stood at the wall; before money
+    changes hands (a reservation or a subscription, `deals`) the customer's own word is what counts.
+    """
+    return VisitStation.objects.filter(
+        visit__customer_id=customer_id, station__is_risk_disclosure=True, customer_confirmed=True
+    ).exists()
+
+
 # --- compliance (动线合规) ---------------------------------------------------------------------------
 
 
@@ -615,16 +628,20 @@ def station_compliance_report(*, project: Project, date_from: date, date_to: dat
 def visit_stations_context(*, visit: Visit, viewer: User) -> dict[str, Any]:
     """Everything `reception/stations/_visit_stations.html` needs; call it from the visit page.
 
-    Three queries: the stations, the ticks, the current station's scripts.
+    Three queries: the stations, the ticks, the current station's scripts; two more at the risk
+    disclosure station for the project's certificates and the buildings their permits cover.
     """
     from anchang.knowledge.selectors import scripts_for_station
 
     route = visit_route(visit=visit)
     current = route.current
     ended = visit.state in ENDED_STATES
+    at_the_wall = current is not None and current.station.is_risk_disclosure
     return {
         "visit": visit,
         "route": route,
+        # At the certificates wall the consultant reads out the project's certificates (五证).
+        "certificates": certificate_rows(project=visit.project) if at_the_wall else [],
         "rows": route.rows,
         "current": current,
         "current_scripts": scripts_for_station(station=current.station) if current else [],

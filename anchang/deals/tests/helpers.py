@@ -15,6 +15,7 @@ from anchang.customers.models import Customer
 from anchang.deals.models import Subscription
 from anchang.deals.services import subscription_approve, subscription_contract, subscription_create
 from anchang.inventory.models import Project, Unit
+from anchang.reception.testing import record_risk_disclosure
 
 _seed = count(5000)
 
@@ -22,8 +23,9 @@ _seed = count(5000)
 def customer_of(
     project: Project, owner: User | None, *, name: str = "王小明", gender: str = "male"
 ) -> Customer:
+    """A visited customer of `owner` who confirmed the risk disclosure on that visit (as buyers have)."""
     visited = timezone.now() - timedelta(days=1)
-    return Customer.objects.create(
+    customer = Customer.objects.create(
         project=project,
         phone=f"+86{mobile_for(next(_seed))}",
         name=name,
@@ -34,6 +36,8 @@ def customer_of(
         stage="visited",
         protected_until=timezone.now() + timedelta(days=14),
     )
+    record_risk_disclosure(customer=customer)
+    return customer
 
 
 def units_of(project: Project) -> list[Unit]:

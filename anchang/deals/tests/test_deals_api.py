@@ -14,6 +14,7 @@ from anchang.deals.models import Reservation, Subscription, SubscriptionStatus
 from anchang.deals.services import reservation_create, subscription_cancel
 from anchang.deals.tests.helpers import contracted, count_queries, customer_of, pending, subscribe, units_of
 from anchang.inventory.models import UnitStatus
+from anchang.reception.testing import record_risk_disclosure
 
 pytestmark = pytest.mark.django_db
 
@@ -393,6 +394,7 @@ def test_no_customer_is_left_unmasked_for_a_manager(
     customer = Customer.objects.create(
         project=project, phone="+8613812345678", name="13812345678", owner=consultant
     )
+    record_risk_disclosure(customer=customer)
     subscribe(units_of(project)[0], customer, consultant)
     body = client.get(
         f"/api/v1/subscriptions?project={project.pk}", headers=api_token_for(manager)

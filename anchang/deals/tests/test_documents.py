@@ -35,6 +35,7 @@ from anchang.deals.services import (
 )
 from anchang.inventory.models import Unit
 from anchang.reception.services import check_in
+from anchang.reception.testing import record_risk_disclosure
 
 PHONE = "13812345678"
 MASKED = "138****5678"
@@ -149,6 +150,7 @@ def unit(project):
 
 
 def subscribe(visit, unit, by, price: str = "3120000.00", deposit: str = "50000.00") -> Subscription:
+    record_risk_disclosure(customer=visit.customer)
     return subscription_create(
         unit_id=unit.pk,
         customer=visit.customer,

@@ -7,6 +7,7 @@ import pytest
 from anchang.customers.models import Customer
 from anchang.deals.models import Subscription, SubscriptionStatus
 from anchang.inventory.models import UnitStatus
+from anchang.reception.testing import record_risk_disclosure
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,9 @@ URL = "/api/v1/units/{uid}/subscriptions"
 
 
 def _customer(project, owner, phone="+8613800138000", name="王小明") -> Customer:
-    return Customer.objects.create(project=project, phone=phone, name=name, owner=owner)
+    customer = Customer.objects.create(project=project, phone=phone, name=name, owner=owner)
+    record_risk_disclosure(customer=customer)
+    return customer
 
 
 def test_first_subscription_wins_and_the_second_gets_409(client, project, consultant, api_token_for):
