@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_htmx.http import HttpResponseClientRedirect
 
 from anchang.accounts.models import User
 from anchang.accounts.navigation import project_page
@@ -78,6 +79,15 @@ def my_followups(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(request, "followups/mine.html", context)
 
 
+def _back_after_htmx(request: HttpRequest) -> HttpResponse | None:
+    """The form's own page posts through htmx too: with a `next` it was opened from, the browser is
+    sent back there (HX-Redirect) instead of getting the inline confirmation."""
+    if not request.POST.get("next"):
+        return None
+    target = redirect_back(request, "").url
+    return HttpResponseClientRedirect(target) if target else None
+
+
 def _customer_for(request: HttpRequest, customer_id: int) -> Customer:
     user = _user(request)
     customer = customer_visible_to(user=user, customer_id=customer_id)
@@ -117,7 +127,9 @@ def _record_page(
                 return done(result)
         else:
             status = 400
-    context = {**context, "form": form, "next": came_from(request)}
+    # The inline form of a list (an htmx GET) answers in place; the form's own page leads back.
+    inline = _htmx(request) and request.method == "GET"
+    context = {**context, "form": form, "next": "" if inline else came_from(request)}
     if _htmx(request):
         # htmx swaps no 4xx answer by default: inline errors must arrive as a 200 to be seen.
         return render(request, partial, context)
@@ -148,6 +160,10 @@ def record_followup(request: HttpRequest, customer_id: int) -> HttpResponse:
             raise PermissionDenied from None
 
     def done(follow_up: FollowUp) -> HttpResponse:
+        back = _back_after_htmx(request) if _htmx(request) else None
+        if back is not None:
+            messages.success(request, _("跟进已记录。"))
+            return back
         if _htmx(request):
             return render(
                 request,
@@ -236,6 +252,10 @@ def record_callback(request: HttpRequest, visit_id: int) -> HttpResponse:
         )
 
     def done(callback: Callback) -> HttpResponse:
+        back = _back_after_htmx(request) if _htmx(request) else None
+        if back is not None:
+            messages.success(request, _("回访已记录。") if callback.reached else _("已记录未接通。"))
+            return back
         if _htmx(request):
             return render(request, "followups/_callback_done.html", {"callback": callback, "visit": visit})
         if callback.reached:

@@ -99,3 +99,17 @@ def test_a_follow_up_saved_from_the_customer_page_goes_back_to_it(client_for, pr
     response = client.post(url, {"method": "phone", "content": "聊了户型", "next": came_from})
     assert response.status_code == 302 and response.url == came_from
     assert FollowUp.objects.get().done_at is not None
+
+
+def test_the_record_page_posting_through_htmx_is_sent_back(client_for, project, consultant) -> None:
+    customer = customer_of(project, consultant)
+    client = client_for(consultant)
+    url = reverse("followups:record", args=[customer.pk])
+    came_from = reverse("customers:detail", args=[customer.pk])
+    # The list's inline form (an htmx GET) answers in place: no way back is put in it.
+    inline = client.get(url, headers={**HTMX, "Referer": f"http://testserver{came_from}"}).content.decode()
+    assert 'name="next"' not in inline
+    response = client.post(url, {"method": "phone", "content": "聊了户型", "next": came_from}, headers=HTMX)
+    assert response.headers["HX-Redirect"] == came_from
+    inline_done = client.post(url, {"method": "wechat", "content": "发了户型图"}, headers=HTMX)
+    assert "HX-Redirect" not in inline_done.headers and inline_done.status_code == 200
