@@ -6,7 +6,7 @@ product's: owner visit (contract) → protected owner → valid channel report �
 rotation. The first rule that applies wins.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -44,11 +44,17 @@ class JudgingInputs:
     designated_consumes_turn: bool = False
 
     def as_record(self) -> dict[str, Any]:
-        record = asdict(self)
+        # Field by field, not dataclasses.asdict: that deep-copies every value one by one (the queue's
+        # rows key by key) and cost more CPU than judging itself on each check-in. Every value here
+        # is plain (ints, strings, Person, the queue's flat dicts), so this is the same record.
+        record = {item.name: getattr(self, item.name) for item in fields(self)}
+        for name in ("owner", "channel_consultant", "designated"):
+            person = record[name]
+            record[name] = {"id": person.id, "name": person.name} if person else None
         record["now"] = self.now.isoformat()
         record["protected_until"] = self.protected_until.isoformat() if self.protected_until else None
         record["on_duty"] = list(self.on_duty)
-        record["queue"] = list(self.queue)
+        record["queue"] = [dict(row) for row in self.queue]
         return record
 
 

@@ -1,5 +1,6 @@
 """Every row of the judging table (product.md §2) and its precedence, on the pure rule function."""
 
+from dataclasses import fields
 from datetime import timedelta
 
 import pytest
@@ -146,3 +147,24 @@ def test_inputs_are_recordable_as_json(has_visited: bool) -> None:
 
     record = facts(has_visited=has_visited, owner=WANG, protected_until=NOW).as_record()
     assert json.loads(json.dumps(record))["owner"] == {"id": 1, "name": "王顾问"}
+
+
+def test_the_record_is_what_dataclasses_asdict_gives() -> None:
+    """as_record builds the record field by field (cheaper than asdict's deep copy): the same values,
+    and rows that are copies, so changing the record leaves the inputs alone."""
+    from dataclasses import asdict
+
+    queue = (
+        {"consultant_id": 1, "state": "free", "position": 1},
+        {"consultant_id": 2, "state": "off", "position": 2},
+    )
+    inputs = facts(owner=WANG, designated=WANG, protected_until=NOW, on_duty=(1,), queue=queue)
+    record = inputs.as_record()
+    expected = asdict(inputs)
+    expected.update(
+        now=NOW.isoformat(), protected_until=NOW.isoformat(), on_duty=[1], queue=[dict(row) for row in queue]
+    )
+    assert record == expected
+    assert set(record) == {item.name for item in fields(inputs)}
+    record["queue"][0]["state"] = "changed"
+    assert inputs.queue[0]["state"] == "free"
