@@ -1,7 +1,7 @@
 """Appointments in the JSON API (api.md): book, list a day, cancel."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -211,12 +211,12 @@ def appointment_list(request: HttpRequest, pid: int, filters: Query[AppointmentF
     )
     page, count = paginate(appointments, limit=filters.limit, offset=filters.offset)
     return AppointmentPage(
-        items=[AppointmentListItem(**_item(a, user, next(iter(a.arrivals), None))) for a in page],  # type: ignore[attr-defined]  # the Prefetch's to_attr
+        items=[AppointmentListItem(**_item(a, user, next(iter(a.arrivals), None))) for a in page],
         count=count,
     )
 
 
-def _item(appointment: Appointment, viewer: User, visit: Visit | None) -> dict[str, object]:
+def _item(appointment: Appointment, viewer: User, visit: Visit | None) -> dict[str, Any]:
     """A booking as every answer shows it, with the visit it became (None before the visitor came)."""
     a, received_by = appointment, visit.consultant if visit is not None else None
     return {

@@ -163,7 +163,7 @@ def test_real_answers_of_every_get_endpoint_have_the_offset(client: Client, docu
         if "get" not in operations or path.endswith(("/openapi.json", "/docs")):
             continue
         url = re.sub(r"\{(\w+)\}", lambda match: str(values[match.group(1)]), path)
-        query = {"project": project.pk} if "{pid}" not in path else {}
+        query: dict[str, object] = {"project": project.pk} if "{pid}" not in path else {}
         if path.endswith("/checkins/preview"):  # judges a phone: one of the demo's customers
             query = {"phone": Customer.objects.filter(pk=values["customer_id"]).get().phone}
         response = client.get(url, query, headers=admin_headers if path in ADMIN_ONLY else headers)
