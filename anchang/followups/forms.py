@@ -75,9 +75,9 @@ class CallbackForm(forms.Form):
         coerce=lambda value: value == "yes",
         choices=[("yes", _("已接通")), ("no", _("未接通"))],
         initial="yes",
-        # Left out (an older form, a script): answered, as the API's default.
+        # Left out (an older form, a script): answered, as the API's default (see clean).
         required=False,
-        empty_value=True,
+        empty_value=None,
         widget=forms.RadioSelect,
         error_messages={"required": _("请选择是否接通。"), "invalid_choice": _("请选择是否接通。")},
     )
@@ -108,10 +108,11 @@ class CallbackForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
+        data["reached"] = data.get("reached") is not False
         # A call nobody answered has no score; an answered one must have one.
-        if data.get("reached") is False:
+        if not data["reached"]:
             data["satisfaction"] = None
-        elif data.get("reached") and data.get("satisfaction") is None and "satisfaction" not in self.errors:
+        elif data.get("satisfaction") is None and "satisfaction" not in self.errors:
             self.add_error("satisfaction", _("满意度请选择 1–5 分。"))
         return data
 

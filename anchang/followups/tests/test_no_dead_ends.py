@@ -27,7 +27,7 @@ def test_not_reached_needs_no_score_and_the_visit_stays_due(visit, service, proj
     second = callback_record(visit=visit, by=service, satisfaction=None, reached=False)
     assert second.pk == first.pk and second.attempts == 2
     [awaiting] = visits_awaiting_callback(project=project, viewer=service)
-    assert awaiting.pk == visit.pk and awaiting.callback_attempts == 2
+    assert awaiting.pk == visit.pk and awaiting.callback_attempts == 2  # type: ignore[attr-defined]
     texts = list(CustomerEvent.objects.filter(kind=EventKind.CALLBACK).values_list("text", flat=True))
     assert "回访未接通（第 1 次），客户意见：无人接听" in texts and "回访未接通（第 2 次）" in texts
     # Unanswered calls are not scores: the results leave them out.

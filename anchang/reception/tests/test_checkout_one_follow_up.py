@@ -41,6 +41,7 @@ def test_an_open_follow_up_is_reused_not_doubled(visit, open_due_in) -> None:
     open_rows = list(FollowUp.objects.filter(customer=visit.customer, done_at__isnull=True))
     assert open_rows == [already] and result.follow_up == already
     already.refresh_from_db()
+    assert result.visit.checked_out_at is not None
     first_visit_due = result.visit.checked_out_at + timedelta(hours=24)
     # Brought forward to the first-visit deadline, never pushed back.
     assert already.due_at == min(original_due, first_visit_due) and already.visit_id == visit.pk
