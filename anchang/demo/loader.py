@@ -1337,6 +1337,23 @@ def front_desk_hand_tests(project: Project) -> tuple[HandTest, ...]:
                 key=national_digits(expired.phone),
             )
         )
+    # 代接待: a protected customer of a consultant who stepped away from the queue.
+    away = [entry.consultant for entry in queue if entry.state == QueueState.AWAY]
+    covered = (
+        free.filter(is_owner=False, protected_until__gt=now, owner__in=away).select_related("owner").first()
+        if away and head is not None
+        else None
+    )
+    if covered is not None and covered.owner is not None and head is not None:
+        tests.append(
+            HandTest(
+                "归属顾问暂离",
+                who(covered),
+                f"归属顾问 {covered.owner.display_name} 暂离，由 {head.display_name} 代接待（归属不变）；"
+                f"{covered.owner.display_name}（{covered.owner.username}）回来后在接待页点“接手”",
+                key=national_digits(covered.phone),
+            )
+        )
     holder = first_owned_by(free.filter(is_owner=True), preferred_owners)
     if holder is not None and holder.owner is not None:
         tests.append(

@@ -427,6 +427,7 @@ def test_demo_prints_cases_to_try_and_they_judge_as_printed() -> None:
         "新客户首访",
         "保护期内老客户",
         "保护期已过（公客）",
+        "归属顾问暂离",
         "已签约业主到访",
         "客户指定顾问",
         *(["今日预约到访"] if bookings_left_today else []),
@@ -439,7 +440,7 @@ def test_demo_prints_cases_to_try_and_they_judge_as_printed() -> None:
     # Phones are printed in full, not masked.
     phones = {
         case: cases[case].key
-        for case in ("新客户首访", "保护期内老客户", "保护期已过（公客）", "已签约业主到访")
+        for case in ("新客户首访", "保护期内老客户", "保护期已过（公客）", "归属顾问暂离", "已签约业主到访")
     }
     assert all(re.fullmatch(r"1\d{10}", phone) for phone in phones.values())
     assert not Customer.objects.filter(phone=normalize_mainland_mobile(phones["新客户首访"])).exists()
@@ -457,6 +458,10 @@ def test_demo_prints_cases_to_try_and_they_judge_as_printed() -> None:
     assert protected.owner.display_name in cases["保护期内老客户"].expect
     decision = judged(phones["保护期已过（公客）"])
     assert decision.rule == AttributionRule.ROTATION and decision.visit_kind == VisitKind.RETURN
+    covered = Customer.objects.get(phone=normalize_mainland_mobile(phones["归属顾问暂离"]))
+    decision = judged(phones["归属顾问暂离"])
+    assert decision.rule == AttributionRule.COVERING_FOR_OWNER
+    assert decision.covering_for is not None and decision.covering_for.id == covered.owner_id
     holder = Customer.objects.get(phone=normalize_mainland_mobile(phones["已签约业主到访"]))
     decision = judged(phones["已签约业主到访"])
     assert decision.rule == AttributionRule.OWNER_VISIT and decision.consultant.id == holder.owner_id
