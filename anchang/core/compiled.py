@@ -56,7 +56,7 @@ class CompiledQuery(Generic[M]):
             value = _adapt(connection, values[name])
             for index in indexes:
                 params[index] = value
-        with _cursor(connection) as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         model: Any = compiled.compiler.query.model
@@ -113,7 +113,7 @@ def _same(param: Any, placeholder: Any) -> bool:
     return type(param) is type(placeholder) and param == placeholder
 
 
-def _cursor(connection: BaseDatabaseWrapper) -> Any:
+def prepared_cursor(connection: BaseDatabaseWrapper) -> Any:
     """On PostgreSQL a cursor that binds on the server and prepares its statement: planned once per
     connection (CONN_MAX_AGE keeps connections), not once per request. Django's own cursors bind on the
     client and never prepare. The statement still goes through Django's cursor wrapper (error

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anchang.accounts.models import ProjectMembership, Role, User
+from anchang.core.compiled import prepared_cursor
 from anchang.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PhoneInvalid
 from anchang.core.notifications import notify
 from anchang.core.phones import normalize_mainland_mobile
@@ -93,7 +94,7 @@ def _first_look(*, project: Project, phone: str) -> "_FirstLook | None":
     except PhoneInvalid:
         return None
     sql, params = _first_look_statement(project)
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:  # planned once per connection on PostgreSQL
         cursor.execute(sql, [normalized if param == _VISITOR_PHONE else param for param in params])
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

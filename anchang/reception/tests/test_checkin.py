@@ -342,6 +342,23 @@ def test_the_check_in_request_runs_an_exact_number_of_statements(
     assert response.json()["attribution"]["rule"] == rule
 
 
+@pytest.mark.postgres_only
+def test_the_check_ins_two_reads_are_planned_once_per_connection_on_postgresql(
+    client, project, frontdesk, on_duty, api_token_for
+) -> None:
+    """The token lookup and the first look (the queue with its two checks) are prepared statements of
+    the connection: PostgreSQL plans them on the first check-in and reuses the plans afterwards."""
+    url = f"/api/v1/projects/{project.pk}/checkins"
+    headers = api_token_for(frontdesk)
+    for phone in ("13812340001", "13812340002", "13812340003"):
+        body = {"phone": phone, "name": "王测", "consent": True}
+        assert client.post(url, body, content_type="application/json", headers=headers).status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        runs = {("token" if "accounts_apitoken" in sql else "first look"): n for sql, n in cursor.fetchall()}
+    assert runs == {"token": 3, "first look": 3}
+
+
 def test_a_family_member_is_judged_by_their_own_phone_not_the_households_contract(
     project, frontdesk, on_duty
 ) -> None:
