@@ -3,8 +3,9 @@
     python -m bench.deals_seed --out seed.json [--buildings 5] [--customers 2000] [--desks 8]
 
 Runs in its own process because the settings read DATABASE_URL at import time. Creates one project
-with exactly `--buildings` × 40 units (10 floors × 4 per floor; 200 by default), all available,
-16 consultants who own the `--customers` buyers (bulk_create), and `--desks` front desk users, each
+with exactly `--buildings` × 40 units (10 floors × 4 per floor; 200 by default), all available and
+covered by the project factory's presale permit, 16 consultants who own the `--customers` buyers
+(bulk_create, each with a confirmed risk disclosure on a past visit), and `--desks` front desk users, each
 with an API token issued directly (no login: django-axes would throttle a burst of logins, and the
 load generator must not spend its run on them). A front desk user may subscribe any customer of the
 project, so every connection of the load generator can act for every buyer.
@@ -16,7 +17,7 @@ import argparse
 import sys
 from datetime import timedelta
 
-from bench.seeding import customer_row, seed_main
+from bench.seeding import customer_row, seed_disclosures, seed_main
 
 UNITS_PER_BUILDING = 40  # 10 floors × 4 units
 BUYER_PREFIX = "137"  # buyer i has the mobile 137 + i (8 digits): valid and unique
@@ -62,6 +63,8 @@ def seed(*, buildings: int, customers: int, desks: int, consultants: int = 16) -
             for i in range(customers)
         ]
         created = Customer.objects.bulk_create(rows, batch_size=1000)
+        # Buyers have confirmed the risk disclosure, or every subscription would be refused (409).
+        seed_disclosures(project=project, customers=created, at=now - timedelta(days=20))
         units = list(project.units.order_by("pk").values_list("pk", "list_price_total"))
 
     expected = buildings * UNITS_PER_BUILDING

@@ -69,3 +69,43 @@ def customer_row(
         last_visit_at=last_visit_at,
         consent_at=first_visit_at,
     )
+
+
+def seed_disclosures(*, project: Any, customers: list[Any], at: datetime) -> int:
+    """Each customer confirmed the risk disclosure (五证及风险提示) on an ended first visit at `at`, as
+    the deals services require before a reservation or subscription: two bulk inserts, not a service
+    call per buyer. Returns how many were recorded."""
+    from anchang.customers.models import AttributionRule
+    from anchang.reception.models import Station, Visit, VisitKind, VisitState, VisitStation
+
+    station, _ = Station.objects.get_or_create(
+        project=project,
+        code="disclosure",
+        defaults={"name": "五证及风险提示墙", "is_risk_disclosure": True, "required_on_first_visit": True},
+    )
+    visits = Visit.objects.bulk_create(
+        [
+            Visit(
+                project=project,
+                customer=customer,
+                kind=VisitKind.FIRST,
+                state=VisitState.ENDED,
+                rule=AttributionRule.ROTATION,
+                consultant_id=customer.owner_id,
+                checked_in_at=at,
+                checked_out_at=at,
+            )
+            for customer in customers
+        ],
+        batch_size=1000,
+    )
+    VisitStation.objects.bulk_create(
+        [
+            VisitStation(
+                visit=visit, station=station, done_at=at, by_id=visit.consultant_id, customer_confirmed=True
+            )
+            for visit in visits
+        ],
+        batch_size=1000,
+    )
+    return len(visits)

@@ -8,6 +8,7 @@ to customers but do not gate sales.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -18,8 +19,8 @@ from anchang.accounts.models import User
 from anchang.core.errors import Conflict, Forbidden, InvalidInput
 from anchang.inventory.models import Building, Certificate, CertificateKind, Project, Unit
 
-NUMBER_MAX_LENGTH = Certificate._meta.get_field("number").max_length
-AUTHORITY_MAX_LENGTH = Certificate._meta.get_field("authority").max_length
+NUMBER_MAX_LENGTH = cast(int, Certificate._meta.get_field("number").max_length)
+AUTHORITY_MAX_LENGTH = cast(int, Certificate._meta.get_field("authority").max_length)
 
 
 # --- selectors -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from anchang.customers.models import Customer
 from anchang.deals.services import subscription_create
 from anchang.inventory.models import Unit
 from anchang.inventory.testing import project_with_units
+from anchang.reception.testing import record_risk_disclosure
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,6 +28,7 @@ def test_manager_watches_the_board_update_by_itself(page_for, live_server) -> No
 
     # Another desk sells the unit; the open board picks it up on its next poll, without a reload.
     buyer = Customer.objects.create(project=project, phone="+8613800138000", name="王小明")
+    record_risk_disclosure(customer=buyer)
     subscription_create(
         unit_id=unit.pk,
         customer=buyer,
