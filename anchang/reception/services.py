@@ -78,6 +78,7 @@ def _appointment_for(project: Project, code: str | None, phone: str) -> Appointm
 
 @dataclass(frozen=True)
 class _FirstLook:
+    phone: str  # normalized: the check-in does not parse it a second time
     queue: list[rotation.QueueRow]
     booked: bool  # the phone has a booking for today: read it
     known: bool  # the phone is a customer somewhere in the developer's company: read (and lock) them
@@ -101,7 +102,9 @@ def _first_look(*, project: Project, phone: str) -> "_FirstLook | None":
     if not rows:
         return None
     queue = [rotation.queue_row(row) for row in rows]
-    return _FirstLook(queue=queue, booked=bool(rows[0]["booked"]), known=bool(rows[0]["known"]))
+    return _FirstLook(
+        phone=normalized, queue=queue, booked=bool(rows[0]["booked"]), known=bool(rows[0]["known"])
+    )
 
 
 # The first look's SQL, compiled by the ORM once per project and day in each process: compiling two
@@ -297,7 +300,11 @@ def _check_in_once(
         raise NotFound(
             _("没有找到渠道报备码 %(code)s。") % {"code": channel_code[:20]}, code="channel_report_not_found"
         )
-    normalized = normalize_mainland_mobile(phone or (appointment.phone if appointment else ""))
+    normalized = (
+        look.phone
+        if look is not None
+        else normalize_mainland_mobile(phone or (appointment.phone if appointment else ""))
+    )
     name = (name or (appointment.name if appointment else "")).strip()[:50]
     gender = gender or (appointment.gender if appointment else "")
     source = source or (appointment.source if appointment else "")
