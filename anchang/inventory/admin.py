@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from anchang.inventory.models import Building, Certificate, Project, ProjectSettings, Unit
+from anchang.inventory.models import Building, Certificate, CertificateKind, Project, ProjectSettings, Unit
 from anchang.inventory.registration_fields import validate_registration_fields
 
 
@@ -50,8 +51,28 @@ class UnitAdmin(SimpleHistoryAdmin):
     readonly_fields = ["status", "status_changed_at"]
 
 
+class CertificateForm(forms.ModelForm):
+    class Meta:
+        model = Certificate
+        fields = ["project", "kind", "number", "authority", "buildings", "valid_from", "valid_until"]
+
+    def clean(self) -> dict[str, object]:
+        # The same rules as `certificate_create`: the admin writes the row and its buildings itself.
+        data = super().clean() or {}
+        project, kind, buildings = data.get("project"), data.get("kind"), data.get("buildings")
+        chosen = list(buildings) if buildings is not None else []
+        if kind == CertificateKind.PRESALE and not chosen:
+            self.add_error("buildings", _("预售许可证须注明覆盖的楼栋。"))
+        elif kind and kind != CertificateKind.PRESALE and chosen:
+            self.add_error("buildings", _("只有预售许可证按楼栋登记，其他证照覆盖全项目。"))
+        elif project is not None and any(b.project_id != project.pk for b in chosen):
+            self.add_error("buildings", _("所选楼栋不属于本项目。"))
+        return data
+
+
 @admin.register(Certificate)
 class CertificateAdmin(admin.ModelAdmin):
+    form = CertificateForm
     list_display = ["__str__", "project", "authority", "valid_from", "valid_until"]
     list_filter = ["kind", "project"]
     list_select_related = ["project"]

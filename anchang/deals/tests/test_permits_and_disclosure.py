@@ -13,6 +13,7 @@ from anchang.core.errors import Conflict, Forbidden
 from anchang.customers.models import Customer
 from anchang.deals.models import Subscription
 from anchang.deals.opening import opening_select
+from anchang.deals.opening_selectors import opening_available_units
 from anchang.deals.services import reservation_create, subscription_change_unit, subscription_create
 from anchang.deals.tests.helpers import customer_of, subscribe, units_of
 from anchang.deals.tests.test_opening_setup import open_session
@@ -112,6 +113,8 @@ def test_opening_day_refuses_and_the_board_shows_not_for_sale_yet(
     with pytest.raises(Conflict) as refused:
         opening_select(buyer_id=opened.buyers[0].pk, unit_id=unit.pk, by=consultant)
     assert refused.value.code == "unit_not_permitted"
+    left = opening_available_units(session=opened.session)
+    assert not left.filter(building=building).exists() and left.exists()
 
     html = client.get(reverse("openings:buyer", args=[opened.buyers[0].token]) + f"?b={building.pk}").content
     page = html.decode()

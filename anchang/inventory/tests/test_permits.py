@@ -207,3 +207,22 @@ def test_the_risk_disclosure_station_shows_the_projects_certificates(
     assert "本项目五证" in html
     assert "330108202604150101" in html and "建筑工程施工许可证" in html and "杭州市城乡建设委员会" in html
     assert "1栋、2栋" in html  # the factory's presale permit and the buildings it covers
+
+
+def test_the_admin_refuses_a_presale_permit_with_another_projects_building(
+    client_for, admin_user, project, other_project
+) -> None:
+    foreign = _buildings(other_project)[0]
+    response = client_for(admin_user).post(
+        reverse("admin:inventory_certificate_add"),
+        {
+            "project": project.pk,
+            "kind": "presale",
+            "number": "ADM-1",
+            "buildings": [foreign.pk],
+            "valid_from": str(timezone.localdate()),
+        },
+    )
+    assert response.status_code == 200
+    assert "所选楼栋不属于本项目" in response.content.decode()
+    assert not Certificate.objects.filter(number="ADM-1").exists()
