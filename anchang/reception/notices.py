@@ -40,8 +40,11 @@ def visit_check_in_follow_up(
     )
     if visit is None:
         return "visit gone"
+    # The check-in's own timeline row (it names the rule that fired) marks the work as done; the
+    # check-out's row for the same visit does not, or a visit ended before the worker ran would lose
+    # its check-in row and notices.
     done = CustomerEvent.objects.filter(
-        customer_id=visit.customer_id, kind=EventKind.VISIT, data__visit_id=visit.pk
+        customer_id=visit.customer_id, kind=EventKind.VISIT, data__visit_id=visit.pk, data__has_key="rule"
     ).exists()
     if done:
         return "done before"
