@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 
 from anchang.inventory.models import Building, Project, Unit, UnitStatus
+from anchang.inventory.permits import building_permitted_expression
 
 
 @dataclass
@@ -95,7 +96,12 @@ def board_for(*, project: Project, filters: BoardFilters) -> list[BoardBuilding]
     Two queries whatever the number of units (buildings, then units). Units outside the filter
     stay in the grid but are dimmed, so that the grid keeps its shape and the eye its bearings.
     """
-    buildings = list(Building.objects.filter(project=project).order_by("sort_order", "name"))
+    buildings = list(
+        Building.objects.filter(project=project)
+        # Whether a valid presale permit covers it: its units are not for sale until one does.
+        .annotate(permitted=building_permitted_expression())
+        .order_by("sort_order", "name")
+    )
     if filters.building_id is not None:
         buildings = [b for b in buildings if b.pk == filters.building_id]
     units = Unit.objects.filter(building__in=buildings).only(
