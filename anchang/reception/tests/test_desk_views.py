@@ -119,6 +119,19 @@ def test_visit_page_explains_the_decision(client_for, project, frontdesk, on_dut
     assert "为什么是这位顾问" in html and result.attribution.explanation in html
 
 
+def test_the_receiver_reads_and_taps_the_number_the_desk_sees_it_masked(
+    client_for, project, frontdesk, on_duty
+) -> None:
+    result = check_in(project=project, phone="13812345678", by=frontdesk, consent=True)
+    url = reverse("reception:visit", args=[result.visit.pk])
+
+    mine = client_for(on_duty[0]).get(url).content.decode()
+    desk = client_for(frontdesk).get(url).content.decode()
+
+    assert 'href="tel:13812345678"' in mine and "138 1234 5678" in mine and "+86" not in mine
+    assert "138****5678" in desk and "13812345678" not in desk
+
+
 def test_another_consultants_visit_is_404(client_for, project, frontdesk, on_duty) -> None:
     result = check_in(project=project, phone="13812345678", by=frontdesk, consent=True)
     assert client_for(on_duty[1]).get(reverse("reception:visit", args=[result.visit.pk])).status_code == 404
