@@ -18,6 +18,11 @@ The rules, stated once (the manager's page and the buyer's page repeat them in w
   whose slot has started since — the order is kept because nobody can select before their turn.
   At most ``units_per_buyer`` units each. Only units on sale (可售) can be selected: 销控 units are
   off sale, 认筹 units are kept for someone.
+* **The law.** Only units of a building a valid presale permit covers can be selected (409
+  `unit_not_permitted`; the board shows the others as 未开售). A selection converts the buyer's
+  reservation, and a reservation is taken only after the customer confirmed the risk disclosure
+  (`reservation_create`), so the selection counts as disclosure-checked: nobody is at the buyer's phone
+  to show the certificates wall, and refusing them at that second would cost them their turn.
 * **Money.** A selection is a subscription at the list price. At the first selection the reservation
   converts (认筹转认购) and its amount becomes that subscription's deposit (定金); a further selection
   (when the limit is above one) carries the same deposit, each capped at the price.
