@@ -252,3 +252,22 @@ def test_a_subscription_page_warns_when_the_building_has_no_permit(client_for, p
     _unpermit(unit.building)
     page = client_for(consultant).get(reverse("deals:subscribe", args=[unit.pk])).content.decode()
     assert "还没有有效的预售许可证" in page
+
+
+def test_the_reservations_page_and_api_refuse_an_undisclosed_customer(
+    client, client_for, project, consultant, api_token_for
+) -> None:
+    customer = _undisclosed(project, consultant)
+    page = client_for(consultant).post(
+        reverse("deals:reservations", args=[project.pk]), {"customer": customer.pk, "amount": "20000"}
+    )
+    assert page.status_code == 409
+    assert "客户还没有确认风险提示" in page.content.decode()
+    api = client.post(
+        f"/api/v1/projects/{project.pk}/reservations",
+        {"customer_id": customer.pk, "amount": "20000"},
+        content_type="application/json",
+        headers=api_token_for(consultant),
+    )
+    assert api.status_code == 409 and api.json()["code"] == "risk_disclosure_missing"
+    assert not customer.reservations.exists()
