@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from anchang.core.history import TrackedHistory
 from anchang.core.models import TimeStampedModel
 
 
@@ -97,7 +98,9 @@ class Customer(TimeStampedModel):
     pooled_at = models.DateTimeField(_("进入公客池时间"), null=True, blank=True)
     pool_reason = models.CharField(_("进入公客池原因"), max_length=30, choices=PoolReason.choices, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "name_pinyin", "name_initials", "phone_last4"])
+    # TrackedHistory: every check-in saves a customer, and plain HistoricalRecords rebuilds its manager
+    # class on each save.
+    history = TrackedHistory(excluded_fields=["updated_at", "name_pinyin", "name_initials", "phone_last4"])
 
     class Meta:
         verbose_name = _("客户")

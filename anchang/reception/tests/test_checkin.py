@@ -426,3 +426,16 @@ def test_the_worker_runs_the_follow_up_outside_any_transaction_of_its_own(
     assert run_check_in_follow_ups() == 1
     assert Notification.objects.filter(recipient=on_duty[0], kind="visit_assigned").exists()
     assert result.customer.events.count() == 2
+
+
+def test_a_new_customers_history_row_is_written_through_one_manager_class(
+    project, frontdesk, on_duty
+) -> None:
+    """The customer's history (core.history.TrackedHistory) reuses one manager class instead of building
+    one on every save; the check-in's history row is written as before."""
+    result = check_in(project=project, phone=PHONE, name="王小明", by=frontdesk, consent=True)
+    rows = list(result.customer.history.all())
+    assert [(row.history_type, row.name, row.phone) for row in rows] == [
+        ("+", "王小明", result.customer.phone)
+    ]
+    assert type(result.customer.history) is type(Customer.history)
