@@ -231,7 +231,7 @@ def test_the_admin_refuses_a_presale_permit_with_another_projects_building(
 def test_the_sales_board_marks_a_building_without_a_permit_as_not_on_sale(
     client_for, project, consultant
 ) -> None:
-    first, second = _buildings(project)
+    _first, second = _buildings(project)
     Certificate.objects.get(project=project, kind=CertificateKind.PRESALE).buildings.remove(second)
     html = client_for(consultant).get(reverse("inventory:board", args=[project.pk])).content.decode()
     assert html.count("无预售许可证，未开售") == 1
