@@ -1,6 +1,6 @@
 """API plumbing shared by every router: the error format of api.md, input types and pagination."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -46,6 +46,14 @@ def _blank_to_none(value: object) -> object:
 
 NoNul = AfterValidator(_reject_nul)
 BlankIsNone = BeforeValidator(_blank_to_none)
+
+# Generous shape limits for free text in request bodies; the services apply the real rules, with a
+# Chinese message per field.
+ShortText = Annotated[str, Field(max_length=200), NoNul]
+LongText = Annotated[str, Field(max_length=1000), NoNul]
+PhoneText = Annotated[str, Field(max_length=40), NoNul]
+# A list's `?date=` filter is named like the type, which would shadow `date` inside its schema.
+CalendarDay = date
 
 # A primary key in a path or body: beyond a signed 64-bit integer the database cannot compare it (a 500),
 # so such a number is refused as invalid input.

@@ -1,6 +1,6 @@
 """Appointments in the JSON API (api.md): book, list a day, cancel."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.db.models import Prefetch
@@ -14,11 +14,14 @@ from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.models import User
 from anchang.core.api import (
     BlankIsNone,
+    CalendarDay,
     DbId,
     LocalDateTime,
     NoNul,
     PageLimit,
     PageOffset,
+    PhoneText,
+    ShortText,
     error_responses,
     paginate,
 )
@@ -30,11 +33,6 @@ from anchang.reception.models import Appointment, AppointmentStatus, BookingChan
 from anchang.reception.vip import local_day_bounds
 
 router = Router(tags=["appointments"])
-
-# Generous shape limits; the service applies the real rules with Chinese messages per field.
-ShortText = Annotated[str, Field(max_length=200), NoNul]
-PhoneText = Annotated[str, Field(max_length=40), NoNul]
-CalendarDay = date  # the query parameter is called `date`, which would shadow the type in its schema
 
 
 class AppointmentIn(Schema):

@@ -1,6 +1,5 @@
 """VIP preparation tasks in the JSON API: the 接待准备 checklist of a day, and ticking a task off."""
 
-from datetime import date
 from typing import Annotated
 
 from django.http import HttpRequest
@@ -12,6 +11,7 @@ from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.models import User
 from anchang.core.api import (
     BlankIsNone,
+    CalendarDay,
     DbId,
     LocalDateTime,
     PageLimit,
@@ -24,8 +24,6 @@ from anchang.core.privacy import public_name
 from anchang.reception import vip
 
 router = Router(tags=["appointments"])
-
-CalendarDay = date  # the query parameter is called `date`, which would shadow the type in its schema
 
 
 class VipTaskFilters(Schema):

@@ -1,6 +1,6 @@
 """The visits list of the JSON API (api.md `GET /projects/{pid}/visits`): the desk's and the hall's day."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from django.http import HttpRequest
@@ -12,6 +12,7 @@ from anchang.accounts.api_access import request_user, visible_project
 from anchang.accounts.models import Role, User
 from anchang.core.api import (
     BlankIsNone,
+    CalendarDay,
     DbId,
     LocalDateTime,
     PageLimit,
@@ -28,7 +29,6 @@ from anchang.reception.vip import local_day_bounds
 
 router = Router(tags=["reception"])
 
-CalendarDay = date  # the query parameter is called `date`, which would shadow the type in its schema
 
 # The API speaks of where the visitor is, not of the model's states: an invalid reception has also left.
 ApiVisitState = Literal["waiting", "with_consultant", "checked_out"]

@@ -1,6 +1,5 @@
 """Inbound calls (来电) in the JSON API (api.md): record one, list a day's."""
 
-from datetime import date
 from typing import Annotated
 
 from django.http import HttpRequest
@@ -11,11 +10,14 @@ from ninja import Field, Query, Router, Schema, Status
 from anchang.accounts.api_access import request_user, visible_project
 from anchang.core.api import (
     BlankIsNone,
+    CalendarDay,
     DbId,
     LocalDateTime,
+    LongText,
     NoNul,
     PageLimit,
     PageOffset,
+    ShortText,
     error_responses,
     paginate,
 )
@@ -26,11 +28,6 @@ from anchang.customers.models import Source
 from anchang.inventory.models import Project
 
 router = Router(tags=["customers"])
-
-# Generous shape limits; the service applies the real rules with Chinese messages per field.
-ShortText = Annotated[str, Field(max_length=200), NoNul]
-LongText = Annotated[str, Field(max_length=1000), NoNul]
-CalendarDay = date  # the query parameter is called `date`, which would shadow the type in its schema
 
 
 class CallIn(Schema):
