@@ -269,7 +269,6 @@ def appointment_cancel(request: HttpRequest, appointment_id: int, payload: Cance
 def appointment_get(request: HttpRequest, appointment_id: DbId) -> AppointmentDetailOut:
     user = request_user(request)
     appointment = _staff_appointment(request, appointment_id)
-    history = appointment.history.select_related("history_user").order_by("-history_date", "-history_id")
     return AppointmentDetailOut(
         **_item(appointment, user, svc.appointment_visit(appointment=appointment)),
         source=appointment.source,
@@ -284,7 +283,7 @@ def appointment_get(request: HttpRequest, appointment_id: DbId) -> AppointmentDe
                 by_name=row.history_user.display_name if row.history_user else None,
                 what=row.history_change_reason or str(_CHANGE_KIND.get(row.history_type, "")),
             )
-            for row in history[:20]
+            for row in svc.appointment_changes(appointment=appointment)
         ],
     )
 

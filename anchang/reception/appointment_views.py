@@ -244,7 +244,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
     appointment = _staff_appointment(request, appointment_id)
     user = _user(request)
     row = svc.appointment_rows_for(viewer=user, appointments=[appointment])[0]
-    history = appointment.history.select_related("history_user").order_by("-history_date")[:20]
+    history = svc.appointment_changes(appointment=appointment)
     return render(
         request,
         "reception/appointments/detail.html",

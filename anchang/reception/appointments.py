@@ -10,6 +10,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import segno
 from django.conf import settings
@@ -233,6 +234,13 @@ def appointment_find_for_checkin(
     except PhoneInvalid:
         return None
     return min(today.filter(phone=phone), key=lambda a: abs(a.start_at - now), default=None)
+
+
+def appointment_changes(*, appointment: Appointment, limit: int = 20) -> list[Any]:
+    """The booking's latest changes (who, when, why), newest first: its page and the API show them."""
+    return list(
+        appointment.history.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
+    )
 
 
 def appointment_for_code(*, project: Project, code: str) -> Appointment:
